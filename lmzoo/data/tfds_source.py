@@ -1,0 +1,63 @@
+"""Corpora from TensorFlow Datasets that the user has already prepared."""
+
+from lmzoo.data.corpora import Corpus
+
+_SPLIT_NAMES = {"train": ("train",), "validation": ("validation", "valid"), "test": ("test",)}
+
+
+def _text_feature(info, text_key):
+    if text_key is not None:
+        return text_key
+    import tensorflow as tf
+
+    names = [name for name, feature in info.features.items() if feature.dtype == tf.string]
+    if not names:
+        raise ValueError(f"TFDS dataset {info.name!r} has no text feature.")
+    return "text" if "text" in names else names[0]
+
+
+def load_tfds_corpus(name, data_dir=None, level="char", text_key=None, separator="\n"):
+    """Reads every example of a prepared TFDS dataset into a `Corpus`.
+
+    Nothing is downloaded: the dataset must already be prepared in `data_dir`
+    (run `tfds build` or `tfds.load(..., download=True)` once where the network
+    is reachable). A dataset without a validation split gets the last 10% of
+    its training text as validation.
+
+    Args:
+        name: TFDS name, e.g. `"tiny_shakespeare"` or `"imdb_reviews"`.
+        data_dir: optional TFDS data folder.
+        level: `"char"` or `"word"`. Defaults to `"char"`.
+        text_key: optional name of the text feature; by default `"text"` or the
+            first string feature.
+        separator: str placed between examples. Defaults to a newline.
+
+    Returns:
+        A `Corpus` named `"tfds:<name>"`.
+
+    Example:
+    >>> corpus = load_tfds_corpus("tiny_shakespeare", data_dir="~/tfds")  # doctest: +SKIP
+    """
+    import tensorflow_datasets as tfds
+
+    builder = tfds.builder(name, data_dir=data_dir)
+    key = _text_feature(builder.info, text_key)
+    available = set(builder.info.splits)
+    texts = {}
+    for split, aliases in _SPLIT_NAMES.items():
+        for alias in aliases:
+            if alias in available:
+                dataset = builder.as_dataset(split=alias)
+                texts[split] = separator.join(
+                    example[key].decode("utf-8") for example in tfds.as_numpy(dataset)
+                )
+                break
+    if "train" not in texts:
+        raise ValueError(f"TFDS dataset {name!r} has no train split (has {sorted(available)}).")
+    if "validation" not in texts:
+        boundary = int(len(texts["train"]) * 0.9)
+        texts["train"], texts["validation"] = (
+            texts["train"][:boundary],
+            texts["train"][boundary:],
+        )
+    return Corpus(f"tfds:{name}", level, texts)

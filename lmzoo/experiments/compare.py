@@ -1,0 +1,143 @@
+"""The compare job: the LSTM baseline and GPT on the same data and budget."""
+
+import pathlib
+import time
+
+import keras
+import pandas as pd
+
+from lmzoo.data import load_corpus
+from lmzoo.experiments.plots import plot_learning_curves
+from lmzoo.experiments.train import train_preset
+from lmzoo.export import export_language_model
+from lmzoo.generation import generate_text
+
+TABLE_COLUMNS = {
+    "model": "model",
+    "parameters": "parameters",
+    "tokens_per_second": "train tokens/s",
+    "train_tokens": "train tokens",
+    "val_loss": "val loss",
+    "val_perplexity": "val perplexity",
+    "test_perplexity": "test perplexity",
+    "wall_seconds": "wall time (s)",
+}
+
+
+def compare(
+    corpus="tinyshakespeare",
+    presets=("lstm-small", "gpt-mini"),
+    budget_seconds=180.0,
+    budget_tokens=None,
+    sequence_length=128,
+    batch_size=32,
+    output_dir=None,
+    export_dir="saved_models",
+    data_dir=None,
+    seed=0,
+    sample_prompt=None,
+    sample_tokens=200,
+    eval_interval=100,
+    eval_batches=8,
+    verbose=1,
+):
+    """Trains each preset on the same corpus, tokenizer and budget; compares them.
+
+    Writes into `output_dir`: `results.csv`, `learning_curves.png`,
+    `samples.txt` and TensorBoard logs under `tensorboard/<preset>`; exports
+    each trained model to `export_dir/<preset>/<version>`.
+
+    Args:
+        corpus: anything `load_corpus` takes. Defaults to `"tinyshakespeare"`.
+        presets: names from `lmzoo.models.PRESETS`. Defaults to the LSTM
+            baseline and `gpt-mini`.
+        budget_seconds: optional float. Training wall-clock budget per model
+            (evaluation excluded). Defaults to `180`.
+        budget_tokens: optional int. Training-token budget per model.
+        sequence_length: int. Defaults to `128`.
+        batch_size: int. Defaults to `32`.
+        output_dir: folder for the run; defaults to `runs/compare-<time>`.
+        export_dir: folder for SavedModels; `None` skips the export.
+        data_dir: optional data folder for `load_corpus`.
+        seed: int. Defaults to `0`.
+        sample_prompt: optional str to start the samples from; defaults to the
+            first 16 tokens of the validation split.
+        sample_tokens: int. Length of each sample. Defaults to `200`.
+        eval_interval: int. Steps between validations. Defaults to `100`.
+        eval_batches: optional int. Validation batches used during training;
+            final figures use the whole split.
+        verbose: Keras verbosity. Defaults to `1` (progress bars).
+
+    Returns:
+        A `pandas.DataFrame`, one row per preset, with the columns of
+        `TABLE_COLUMNS` plus `sample` and `export_path`. `df.attrs["output_dir"]`
+        holds the run folder.
+
+    Example:
+    >>> table = compare(budget_seconds=60)  # doctest: +SKIP
+    >>> table[["model", "val loss"]]  # doctest: +SKIP
+    """
+    output_dir = pathlib.Path(output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    corpus = load_corpus(corpus, data_dir=data_dir)
+    tokenizer = corpus.build_tokenizer()
+    prompt = sample_prompt or tokenizer.decode(tokenizer.encode(corpus.validation)[:16])
+    rows, curves = [], {}
+    for preset in presets:
+        started = time.perf_counter()
+        model, result = train_preset(
+            preset,
+            corpus,
+            tokenizer=tokenizer,
+            sequence_length=sequence_length,
+            batch_size=batch_size,
+            max_seconds=budget_seconds,
+            max_tokens=budget_tokens,
+            eval_interval=eval_interval,
+            eval_batches=eval_batches,
+            seed=seed,
+            callbacks=[keras.callbacks.TensorBoard(str(output_dir / "tensorboard" / preset))],
+            verbose=verbose,
+        )
+        curves[preset] = result.pop("curve")
+        result["model"] = preset
+        result["sample"] = generate_text(model, prompt, sample_tokens, seed=seed)
+        if export_dir is not None:
+            result["export_path"] = str(export_language_model(model, pathlib.Path(export_dir) / preset))
+        result["wall_seconds"] = time.perf_counter() - started
+        rows.append(result)
+    table = pd.DataFrame(rows).rename(columns=TABLE_COLUMNS)
+    table.attrs["output_dir"] = str(output_dir)
+    table.to_csv(output_dir / "results.csv", index=False)
+    plot_learning_curves(curves, output_dir / "learning_curves.png")
+    (output_dir / "samples.txt").write_text(
+        "".join(f"== {row['model']} ==\n{row['sample']}\n\n" for row in rows), encoding="utf-8"
+    )
+    return table
+
+
+def format_table(table):
+    """The comparison table as aligned text, for the terminal and the README.
+
+    Args:
+        table: a DataFrame returned by `compare`.
+
+    Returns:
+        str.
+
+    Example:
+    >>> print(format_table(compare(budget_seconds=60)))  # doctest: +SKIP
+    """
+    columns = [name for name in TABLE_COLUMNS.values() if name in table.columns]
+    return table[columns].to_string(
+        index=False,
+        formatters={
+            "train tokens/s": "{:,.0f}".format,
+            "parameters": "{:,}".format,
+            "train tokens": "{:,}".format,
+            "val loss": "{:.4f}".format,
+            "val perplexity": "{:.3f}".format,
+            "test perplexity": "{:.3f}".format,
+            "wall time (s)": "{:.0f}".format,
+        },
+    )

@@ -1,0 +1,249 @@
+"""Scaled dot-product attention and a multi-head attention layer with a KV cache."""
+
+import math
+
+import keras
+from keras import ops
+
+from lmzoo.layers.masks import merge_attention_masks
+
+_MASKED_SCORE = -1e9
+
+
+def scaled_dot_product_attention(
+    query,
+    key,
+    value,
+    mask=None,
+    dropout_rate=0.0,
+    seed=None,
+    training=False,
+    return_weights=False,
+):
+    """Computes `softmax(Q K^T / sqrt(d_k)) V` per head.
+
+    Scores and the softmax are computed in float32 whatever the input dtype, so
+    the mask never overflows float16 and mixed precision keeps its accuracy. A
+    row whose keys are all masked attends uniformly: its output stays finite.
+
+    Args:
+        query: tensor `[B, Tq, H, D]`.
+        key: tensor `[B, Tk, H, D]`.
+        value: tensor `[B, Tk, H, Dv]`.
+        mask: optional bool tensor broadcastable to `[B, Tq, Tk]`; True where a
+            query may attend to a key.
+        dropout_rate: float. Dropout on the attention weights while training.
+            Defaults to `0.0`.
+        seed: optional int or `keras.random.SeedGenerator` for the dropout.
+        training: bool. Whether dropout is active. Defaults to `False`.
+        return_weights: bool. Whether to also return the `[B, H, Tq, Tk]`
+            attention weights. Defaults to `False`.
+
+    Returns:
+        The attended values `[B, Tq, H, Dv]` in the dtype of `value`, and the
+        weights when `return_weights` is True.
+
+    Example:
+    >>> q = k = v = keras.random.normal((2, 5, 4, 8))
+    >>> scaled_dot_product_attention(q, k, v).shape
+    TensorShape([2, 5, 4, 8])
+    """
+    head_dim = ops.shape(query)[-1]
+    scale = 1.0 / math.sqrt(head_dim)
+    scores = ops.einsum("bqhd,bkhd->bhqk", query, key)  # (B, H, Tq, Tk)
+    scores = ops.cast(scores, "float32") * scale
+    if mask is not None:
+        mask = ops.expand_dims(ops.cast(mask, "bool"), axis=-3)  # (B, 1, Tq, Tk)
+        scores = ops.where(mask, scores, _MASKED_SCORE)
+    weights = ops.softmax(scores, axis=-1)
+    if training and dropout_rate > 0.0:
+        weights = keras.random.dropout(weights, dropout_rate, seed=seed)
+    output = ops.einsum("bhqk,bkhd->bqhd", ops.cast(weights, value.dtype), value)
+    if return_weights:
+        return output, weights
+    return output
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class MultiHeadAttention(keras.layers.Layer):
+    """Multi-head attention with padding, causal and explicit masks and a KV cache.
+
+    Args:
+        num_heads: int. Number of attention heads.
+        head_dim: int. Size of each head's query, key and value.
+        dropout: float. Dropout on the attention weights. Defaults to `0.0`.
+        use_bias: bool. Whether the projections have biases. Defaults to `True`.
+        fused_qkv: bool. Project query, key and value with one matrix (only for
+            self-attention). Defaults to `False`.
+        kernel_initializer: initializer for the projection kernels. Defaults to
+            `"glorot_uniform"`.
+        bias_initializer: initializer for the projection biases. Defaults to
+            `"zeros"`.
+        **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
+
+    Call arguments:
+        query: `[B, Tq, C]` tensor.
+        value: optional `[B, Tk, C]` tensor; defaults to `query` (self-attention).
+        key: optional `[B, Tk, C]` tensor; defaults to `value`.
+        padding_mask: optional `[B, Tk]` bool tensor, True at real key tokens.
+        attention_mask: optional `[B, Tq, Tk]` bool tensor.
+        use_causal_mask: bool. Mask future positions. Defaults to `False`.
+        cache: optional `[B, 2, S, H, D]` key/value cache. With
+            `cache_update_index` the new keys and values are written at that
+            position and attention runs over the whole cache; without it the
+            cache is used as is (cross-attention to a fixed source).
+        cache_update_index: optional int or scalar tensor.
+        return_attention_scores: bool. Also return `[B, H, Tq, Tk]` weights.
+        training: bool. Whether dropout is active.
+
+    Returns:
+        The output `[B, Tq, C]`; then the attention weights if asked for; then
+        the updated cache if one was given (a tuple when more than one).
+
+    Example:
+    >>> layer = MultiHeadAttention(num_heads=4, head_dim=8)
+    >>> layer(keras.random.normal((2, 5, 32)), use_causal_mask=True).shape
+    TensorShape([2, 5, 32])
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        head_dim,
+        dropout=0.0,
+        use_bias=True,
+        fused_qkv=False,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.head_dim = head_dim
+        self.dropout = dropout
+        self.use_bias = use_bias
+        self.fused_qkv = fused_qkv
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.bias_initializer = keras.initializers.get(bias_initializer)
+        self.seed_generator = keras.random.SeedGenerator()
+
+    def _dense(self, units, name):
+        return keras.layers.Dense(
+            units,
+            use_bias=self.use_bias,
+            kernel_initializer=self.kernel_initializer,
+            bias_initializer=self.bias_initializer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+    def build(self, query_shape, value_shape=None, key_shape=None):
+        value_shape = value_shape or query_shape
+        key_shape = key_shape or value_shape
+        width = self.num_heads * self.head_dim
+        if self.fused_qkv:
+            self.qkv_dense = self._dense(3 * width, "qkv")
+            self.qkv_dense.build(query_shape)
+        else:
+            self.query_dense = self._dense(width, "query")
+            self.query_dense.build(query_shape)
+            self.key_dense = self._dense(width, "key")
+            self.key_dense.build(key_shape)
+            self.value_dense = self._dense(width, "value")
+            self.value_dense.build(value_shape)
+        self.output_dense = self._dense(query_shape[-1], "attention_output")
+        self.output_dense.build(tuple(query_shape[:-1]) + (width,))
+        self.built = True
+
+    def _split_heads(self, x):
+        batch, length = ops.shape(x)[0], ops.shape(x)[1]
+        return ops.reshape(x, (batch, length, self.num_heads, self.head_dim))
+
+    def _project(self, query, key, value):
+        if self.fused_qkv:
+            if key is not query or value is not query:
+                raise ValueError(
+                    "MultiHeadAttention(fused_qkv=True) only does self-attention: "
+                    "call it without `key` and `value`."
+                )
+            qkv = self.qkv_dense(query)  # (B, T, 3 * H * D)
+            query, key, value = ops.split(qkv, 3, axis=-1)
+        else:
+            query = self.query_dense(query)
+            key = self.key_dense(key)
+            value = self.value_dense(value)
+        return self._split_heads(query), self._split_heads(key), self._split_heads(value)
+
+    def call(
+        self,
+        query,
+        value=None,
+        key=None,
+        padding_mask=None,
+        attention_mask=None,
+        use_causal_mask=False,
+        cache=None,
+        cache_update_index=None,
+        return_attention_scores=False,
+        training=None,
+    ):
+        value = query if value is None else value
+        key = value if key is None else key
+        if cache is not None and cache_update_index is None:
+            if self.fused_qkv:
+                raise ValueError(
+                    "A cache without `cache_update_index` holds fixed cross-attention "
+                    "keys and values; a fused_qkv layer only does self-attention."
+                )
+            query = self._split_heads(self.query_dense(query))
+            key, value = cache[:, 0], cache[:, 1]
+        else:
+            query, key, value = self._project(query, key, value)
+            if cache is not None:
+                start = (0, cache_update_index, 0, 0)
+                key = ops.slice_update(cache[:, 0], start, ops.cast(key, cache.dtype))
+                value = ops.slice_update(
+                    cache[:, 1], start, ops.cast(value, cache.dtype)
+                )
+                cache = ops.stack([key, value], axis=1)
+        mask = merge_attention_masks(
+            ops.shape(query)[1],
+            ops.shape(key)[1],
+            padding_mask=padding_mask,
+            attention_mask=attention_mask,
+            use_causal_mask=use_causal_mask,
+            cache_index=0 if cache_update_index is None else cache_update_index,
+        )
+        attended = scaled_dot_product_attention(
+            query,
+            key,
+            value,
+            mask=mask,
+            dropout_rate=self.dropout,
+            seed=self.seed_generator,
+            training=bool(training),
+            return_weights=return_attention_scores,
+        )
+        if return_attention_scores:
+            attended, weights = attended
+        batch, length = ops.shape(attended)[0], ops.shape(attended)[1]
+        output = self.output_dense(
+            ops.reshape(attended, (batch, length, self.num_heads * self.head_dim))
+        )
+        outputs = (output,)
+        if return_attention_scores:
+            outputs += (weights,)
+        if cache is not None:
+            outputs += (cache,)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+    def get_config(self):
+        return super().get_config() | {
+            "num_heads": self.num_heads,
+            "head_dim": self.head_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "fused_qkv": self.fused_qkv,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
+        }

@@ -1,0 +1,140 @@
+"""The LSTM language model: the baseline lmzoo compares Transformers against."""
+
+import keras
+
+from lmzoo.models._inputs import (
+    attach_tokenizer,
+    serialize_tokenizer,
+    unpack_token_inputs,
+)
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class LSTMLanguageModel(keras.Model):
+    """Embedding -> stacked LSTM -> Dense (or tied) logits.
+
+    Args:
+        vocabulary_size: int. Number of token ids.
+        embedding_dim: int. Defaults to `256`.
+        hidden_dim: int. Units of every LSTM layer. Defaults to `256`.
+        num_layers: int. Defaults to `2`.
+        dropout: float. Dropout on the embedding and between layers (Zaremba et
+            al., 2014 style: not on the recurrent connections). Defaults to `0.0`.
+        tie_embeddings: bool. Use the transposed embedding as output layer;
+            needs `embedding_dim == hidden_dim`. Defaults to `False`.
+        init_scale: optional float. When set, every weight starts uniform in
+            `[-init_scale, init_scale]` (Zaremba et al. use 0.1); otherwise Keras'
+            defaults. Defaults to `None`.
+        tokenizer: optional tokenizer layer saved with the model.
+        **kwargs: other `keras.Model` arguments.
+
+    Call arguments:
+        inputs: `[B, T]` int token ids, or a dict with `"token_ids"`.
+        initial_state: optional list of `[h, c]` pairs, one per layer.
+        return_state: bool. Also return the final `[h, c]` per layer (the
+            state a cached generator or a stateful trainer carries on).
+        training: bool.
+
+    Returns:
+        `[B, T, vocabulary_size]` float32 logits, and the states when
+        `return_state` is True.
+
+    Example:
+    >>> model = LSTMLanguageModel(vocabulary_size=65, embedding_dim=32, hidden_dim=32)
+    >>> model(keras.ops.ones((2, 16), "int32")).shape
+    TensorShape([2, 16, 65])
+    """
+
+    prefers_jit_compile = False
+
+    def __init__(
+        self,
+        vocabulary_size,
+        embedding_dim=256,
+        hidden_dim=256,
+        num_layers=2,
+        dropout=0.0,
+        tie_embeddings=False,
+        init_scale=None,
+        tokenizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if tie_embeddings and embedding_dim != hidden_dim:
+            raise ValueError(
+                "tie_embeddings=True needs embedding_dim == hidden_dim, got "
+                f"{embedding_dim} and {hidden_dim}."
+            )
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.tie_embeddings = tie_embeddings
+        self.init_scale = init_scale
+        attach_tokenizer(self, tokenizer)
+        self.max_sequence_length = None
+        uniform = (
+            keras.initializers.RandomUniform(-init_scale, init_scale)
+            if init_scale
+            else None
+        )
+        self.embedding = keras.layers.Embedding(
+            vocabulary_size,
+            embedding_dim,
+            embeddings_initializer=uniform or "uniform",
+            dtype=self.dtype_policy,
+            name="embedding",
+        )
+        self.lstm_layers = [
+            keras.layers.LSTM(
+                hidden_dim,
+                return_sequences=True,
+                return_state=True,
+                kernel_initializer=uniform or "glorot_uniform",
+                recurrent_initializer=uniform or "orthogonal",
+                dtype=self.dtype_policy,
+                name=f"lstm_{index}",
+            )
+            for index in range(num_layers)
+        ]
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.output_dense = (
+            None
+            if tie_embeddings
+            else keras.layers.Dense(
+                vocabulary_size,
+                kernel_initializer=uniform or "glorot_uniform",
+                dtype=self.dtype_policy,
+                name="logits",
+            )
+        )
+
+    def call(self, inputs, initial_state=None, return_state=False, training=None):
+        token_ids, _ = unpack_token_inputs(inputs)
+        x = self.dropout_layer(self.embedding(token_ids), training=training)
+        states = []
+        for index, lstm in enumerate(self.lstm_layers):
+            layer_state = None if initial_state is None else initial_state[index]
+            x, hidden, carry = lstm(x, initial_state=layer_state, training=training)
+            x = self.dropout_layer(x, training=training)
+            states.append([hidden, carry])
+        if self.tie_embeddings:
+            embeddings = keras.ops.cast(self.embedding.embeddings, x.dtype)
+            logits = keras.ops.matmul(x, keras.ops.transpose(embeddings))
+        else:
+            logits = self.output_dense(x)
+        logits = keras.ops.cast(logits, "float32")
+        return (logits, states) if return_state else logits
+
+    def get_config(self):
+        return super().get_config() | {
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "tie_embeddings": self.tie_embeddings,
+            "init_scale": self.init_scale,
+            "tokenizer": serialize_tokenizer(self.tokenizer),
+        }

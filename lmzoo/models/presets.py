@@ -1,0 +1,90 @@
+"""Named model sizes: `lmzoo.models.get("gpt-mini", vocabulary_size=65)`."""
+
+import dataclasses
+
+from lmzoo.models.gpt import GPT
+from lmzoo.models.lstm import LSTMLanguageModel
+
+
+@dataclasses.dataclass(frozen=True)
+class Preset:
+    """A named model configuration and the learning rate it trains well with.
+
+    Args:
+        model_class: the `keras.Model` subclass.
+        arguments: constructor arguments (all but `vocabulary_size`).
+        learning_rate: peak learning rate for AdamW.
+    """
+
+    model_class: type
+    arguments: dict
+    learning_rate: float = 1e-3
+
+
+PRESETS = {
+    "lstm-small": Preset(
+        LSTMLanguageModel,
+        {"embedding_dim": 256, "hidden_dim": 512, "num_layers": 1},
+        learning_rate=2e-3,
+    ),
+    "gpt-nano": Preset(
+        GPT,
+        {"num_layers": 2, "num_heads": 4, "hidden_dim": 64, "max_sequence_length": 128},
+    ),
+    "gpt-mini": Preset(
+        GPT,
+        {
+            "num_layers": 4,
+            "num_heads": 4,
+            "hidden_dim": 128,
+            "intermediate_dim": 512,
+            "max_sequence_length": 128,
+        },
+    ),
+}
+
+
+def get_preset(name):
+    """Looks up a preset by name.
+
+    Args:
+        name: str. A key of `PRESETS`.
+
+    Returns:
+        The `Preset`.
+
+    Raises:
+        ValueError: unknown preset; the message lists the known ones.
+
+    Example:
+    >>> get_preset("gpt-mini").model_class.__name__
+    'GPT'
+    """
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; known presets: {', '.join(PRESETS)}.")
+    return PRESETS[name]
+
+
+def get(name, vocabulary_size, **overrides):
+    """Builds a model from a named preset.
+
+    Args:
+        name: str. A key of `lmzoo.models.PRESETS`.
+        vocabulary_size: int. Number of token ids of the tokenizer in use.
+        **overrides: constructor arguments that replace the preset's values
+            (`tokenizer=...`, `dropout=...`, `dtype="mixed_bfloat16"`, ...).
+
+    Returns:
+        An unbuilt `keras.Model` (it builds on its first call).
+
+    Raises:
+        ValueError: unknown preset; the message lists the known ones.
+
+    Example:
+    >>> model = get("gpt-nano", vocabulary_size=65)
+    >>> type(model).__name__, model.hidden_dim
+    ('GPT', 64)
+    """
+    preset = get_preset(name)
+    arguments = {"name": name.replace("-", "_")} | preset.arguments | overrides
+    return preset.model_class(vocabulary_size=vocabulary_size, **arguments)

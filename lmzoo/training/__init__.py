@@ -1,0 +1,19 @@
+"""Losses, metrics, budgets and the one place that compiles and fits models."""
+
+from lmzoo.training.budget import TrainingBudget
+from lmzoo.training.fit import (
+    compile_language_model,
+    default_jit_compile,
+    train_language_model,
+)
+from lmzoo.training.metrics import Perplexity, language_model_loss, language_model_metrics
+
+__all__ = [
+    "Perplexity",
+    "TrainingBudget",
+    "compile_language_model",
+    "default_jit_compile",
+    "language_model_loss",
+    "language_model_metrics",
+    "train_language_model",
+]

@@ -1,0 +1,122 @@
+"""A learning-rate schedule and stopping rule driven by a step, token or time budget."""
+
+import math
+import time
+
+import keras
+
+
+class TrainingBudget(keras.callbacks.Callback):
+    """Warmup + cosine decay over a budget, stopping `fit` when it is spent.
+
+    Progress is the largest of `steps / max_steps`, `tokens / max_tokens` and
+    `train_seconds / max_seconds` (time spent evaluating does not count), so
+    the same cosine schedule serves a fixed number of steps (nanoGPT) and a
+    wall-clock budget (the `compare` job), where the number of steps is not
+    known in advance. It also records, after each validation, the point
+    `(step, tokens, train_seconds, val_loss)` for learning curves.
+
+    Args:
+        peak_learning_rate: float. Learning rate after warmup.
+        tokens_per_step: int. Tokens in one training batch.
+        max_steps: optional int.
+        max_tokens: optional int.
+        max_seconds: optional float.
+        warmup_steps: int. Linear warmup from 0. Defaults to `100`.
+        final_learning_rate_ratio: float. The cosine ends at this fraction of
+            the peak. Defaults to `0.1`.
+
+    Example:
+    >>> budget = TrainingBudget(1e-3, tokens_per_step=4096, max_steps=2000)
+    >>> model.fit(dataset.repeat(), epochs=20, steps_per_epoch=100,
+    ...           callbacks=[budget])  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        peak_learning_rate,
+        tokens_per_step,
+        max_steps=None,
+        max_tokens=None,
+        max_seconds=None,
+        warmup_steps=100,
+        final_learning_rate_ratio=0.1,
+    ):
+        super().__init__()
+        if max_steps is None and max_tokens is None and max_seconds is None:
+            raise ValueError("TrainingBudget needs max_steps, max_tokens or max_seconds.")
+        self.peak_learning_rate = peak_learning_rate
+        self.tokens_per_step = tokens_per_step
+        self.max_steps = max_steps
+        self.max_tokens = max_tokens
+        self.max_seconds = max_seconds
+        self.warmup_steps = warmup_steps
+        self.final_learning_rate_ratio = final_learning_rate_ratio
+        self.curve = []
+        self.steps = 0
+        self.first_step_seconds = None
+
+    @property
+    def tokens(self):
+        """Training tokens seen so far."""
+        return self.steps * self.tokens_per_step
+
+    @property
+    def train_seconds(self):
+        """Wall-clock seconds spent training, evaluation excluded."""
+        return time.perf_counter() - self._start - self._eval_seconds
+
+    @property
+    def progress(self):
+        """Fraction of the budget spent, in `[0, 1]` or just above."""
+        fractions = []
+        if self.max_steps:
+            fractions.append(self.steps / self.max_steps)
+        if self.max_tokens:
+            fractions.append(self.tokens / self.max_tokens)
+        if self.max_seconds:
+            fractions.append(self.train_seconds / self.max_seconds)
+        return max(fractions)
+
+    def learning_rate(self):
+        """The learning rate for the next step."""
+        warmup = min(1.0, (self.steps + 1) / max(self.warmup_steps, 1))
+        cosine = 0.5 * (1.0 + math.cos(math.pi * min(self.progress, 1.0)))
+        floor = self.final_learning_rate_ratio
+        return self.peak_learning_rate * warmup * (floor + (1.0 - floor) * cosine)
+
+    def steady_tokens_per_second(self):
+        """Training throughput after the first step (which includes compilation)."""
+        steady_seconds = self.train_seconds - (self.first_step_seconds or 0.0)
+        return (self.steps - 1) * self.tokens_per_step / max(steady_seconds, 1e-9)
+
+    def on_train_begin(self, logs=None):
+        self._start = time.perf_counter()
+        self._eval_seconds = 0.0
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.model.optimizer.learning_rate.assign(self.learning_rate())
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.steps += 1
+        if self.steps == 1:
+            self.first_step_seconds = self.train_seconds
+        if self.progress >= 1.0:
+            self.model.stop_training = True
+
+    def on_test_begin(self, logs=None):
+        self._eval_started = time.perf_counter()
+
+    def on_test_end(self, logs=None):
+        self._eval_seconds += time.perf_counter() - self._eval_started
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs and "val_loss" in logs:
+            self.curve.append(
+                {
+                    "step": self.steps,
+                    "tokens": self.tokens,
+                    "train_seconds": self.train_seconds,
+                    "val_loss": float(logs["val_loss"]),
+                }
+            )

@@ -1,0 +1,43 @@
+"""Shared fixtures: real data from ../shared/data, seeds, small corpora."""
+
+import os
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parent.parent
+os.environ.setdefault("LMZOO_DATA", str(REPO.parent / "shared" / "data"))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+SHARED_DATA = pathlib.Path(os.environ["LMZOO_DATA"])
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_cache(monkeypatch, tmp_path_factory):
+    keras.utils.set_random_seed(1234)
+    monkeypatch.setenv("LMZOO_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture(scope="session")
+def shakespeare():
+    from lmzoo.data import load_corpus
+
+    return load_corpus("tinyshakespeare")
+
+
+@pytest.fixture(scope="session")
+def shakespeare_tokenizer(shakespeare):
+    return shakespeare.build_tokenizer()
+
+
+@pytest.fixture(scope="session")
+def shakespeare_ids(shakespeare, shakespeare_tokenizer):
+    return {
+        split: shakespeare_tokenizer.encode(text) for split, text in shakespeare.splits.items()
+    }
+
+
+@pytest.fixture
+def token_batch():
+    return np.random.default_rng(0).integers(0, 66, size=(2, 16)).astype("int32")

@@ -1,0 +1,39 @@
+import numpy as np
+import pandas as pd
+import tensorflow as tf
+
+from lmzoo.experiments import compare, format_table
+
+
+def test_compare_end_to_end_on_a_tiny_budget(tmp_path):
+    table = compare(
+        presets=("lstm-small", "gpt-nano"),
+        budget_seconds=None,
+        budget_tokens=12 * 8 * 32,
+        sequence_length=32,
+        batch_size=8,
+        output_dir=tmp_path / "run",
+        export_dir=tmp_path / "saved_models",
+        sample_tokens=20,
+        eval_interval=6,
+        eval_batches=2,
+        verbose=0,
+    )
+    assert list(table["model"]) == ["lstm-small", "gpt-nano"]
+    assert (table["train tokens"] == 12 * 8 * 32).all()
+    assert np.allclose(np.exp(table["val loss"]), table["val perplexity"])
+    assert (table["val loss"] < np.log(66)).all()  # better than uniform after 12 steps
+    written = pd.read_csv(tmp_path / "run" / "results.csv")
+    assert list(written["model"]) == list(table["model"])
+    assert np.allclose(written["val loss"], table["val loss"])
+    png = (tmp_path / "run" / "learning_curves.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    for preset in ("lstm-small", "gpt-nano"):
+        assert list((tmp_path / "run" / "tensorboard" / preset).glob("*/events.out.*"))
+        served = tf.saved_model.load(str(tmp_path / "saved_models" / preset / "1"))
+        logits = served.serve(tf.constant([[1, 2, 3]], tf.int32))
+        assert logits.shape == (1, 3, 66)
+    samples = (tmp_path / "run" / "samples.txt").read_text()
+    assert "== gpt-nano ==" in samples
+    text = format_table(table)
+    assert "val perplexity" in text and "gpt-nano" in text

@@ -1,0 +1,51 @@
+import numpy as np
+import pytest
+
+from lmzoo import models
+from lmzoo.data import language_model_dataset
+from lmzoo.models import LSTMLanguageModel
+from lmzoo.training import compile_language_model, train_language_model
+from tests.harness import run_layer_test
+
+SMALL = {"vocabulary_size": 66, "embedding_dim": 16, "hidden_dim": 24, "num_layers": 2}
+
+
+def test_lstm_passes_the_layer_harness(token_batch, tmp_path):
+    run_layer_test(LSTMLanguageModel, SMALL, token_batch, (2, 16, 66), tmp_path=tmp_path,
+                   float32_output=True)
+
+
+def test_state_carries_across_calls(token_batch):
+    model = LSTMLanguageModel(**SMALL)
+    full = model(token_batch)
+    first, state = model(token_batch[:, :9], return_state=True)
+    second = model(token_batch[:, 9:], initial_state=state)
+    np.testing.assert_allclose(np.concatenate([first, second], axis=1), full, atol=1e-5)
+
+
+def test_tied_embeddings_need_equal_sizes(token_batch):
+    tied = LSTMLanguageModel(66, embedding_dim=24, hidden_dim=24, tie_embeddings=True)
+    assert tied(token_batch).shape == (2, 16, 66)
+    assert tied.count_params() < LSTMLanguageModel(66, 24, 24).count_params()
+    with pytest.raises(ValueError, match="embedding_dim == hidden_dim"):
+        LSTMLanguageModel(66, embedding_dim=16, hidden_dim=24, tie_embeddings=True)
+
+
+def test_init_scale_bounds_every_weight(token_batch):
+    model = LSTMLanguageModel(**SMALL, init_scale=0.1)
+    model(token_batch)
+    for weight in model.weights:
+        if "bias" not in weight.path:
+            assert np.abs(weight.numpy()).max() <= 0.1
+
+
+def test_lstm_loss_falls_on_tiny_shakespeare(shakespeare_ids):
+    model = models.get("lstm-small", 66, hidden_dim=128, embedding_dim=64)
+    compile_language_model(model, learning_rate=1e-2)
+    train = language_model_dataset(shakespeare_ids["train"], 32, 16, shuffle=True, seed=0)
+    val = language_model_dataset(shakespeare_ids["validation"][:10_000], 32, 64)
+    before = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
+    train_language_model(model, train, val, 16 * 32, learning_rate=1e-2, max_steps=60,
+                         warmup_steps=10, eval_interval=30, verbose=0)
+    after = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
+    assert np.log(after) < np.log(before) - 0.7

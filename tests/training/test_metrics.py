@@ -1,0 +1,60 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from lmzoo.training import Perplexity, TrainingBudget, language_model_loss
+
+
+def test_perplexity_is_exp_of_weighted_mean_cross_entropy():
+    logits = np.log(np.array([[[0.5, 0.25, 0.25], [0.1, 0.8, 0.1], [0.2, 0.2, 0.6]]]))
+    targets = np.array([[0, 1, 0]])
+    weights = np.array([[1.0, 1.0, 0.0]])
+    metric = Perplexity()
+    metric.update_state(targets, logits, sample_weight=weights)
+    expected = math.exp(-(math.log(0.5) + math.log(0.8)) / 2)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
+    metric.update_state(targets[:, 2:], logits[:, 2:])
+    expected = math.exp(-(math.log(0.5) + math.log(0.8) + math.log(0.2)) / 3)
+    assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
+
+
+def test_loss_is_float32_and_stable_for_float16_logits():
+    logits = keras.ops.cast(np.array([[[60000.0, -60000.0]]]), "float16")
+    loss = language_model_loss()(np.array([[1]]), keras.ops.cast(logits, "float32"))
+    assert loss.dtype == "float32"
+    assert float(loss) == pytest.approx(120000.0, rel=1e-3)
+
+
+class _FakeOptimizer:
+    def __init__(self):
+        self.learning_rate = keras.Variable(0.0)
+
+
+class _FakeModel:
+    stop_training = False
+    optimizer = _FakeOptimizer()
+
+
+def test_budget_warms_up_decays_and_stops():
+    budget = TrainingBudget(1e-3, tokens_per_step=10, max_steps=100, warmup_steps=10)
+    budget.set_model(_FakeModel())
+    budget.on_train_begin()
+    rates = []
+    for step in range(100):
+        budget.on_train_batch_begin(step)
+        rates.append(float(budget.model.optimizer.learning_rate.numpy()))
+        assert not budget.model.stop_training
+        budget.on_train_batch_end(step)
+    assert budget.model.stop_training and budget.tokens == 1000
+    assert rates[0] == pytest.approx(1e-4, rel=1e-3)  # 1/10 of the way up
+    assert max(rates) == pytest.approx(rates[9], rel=1e-6)
+    assert rates[99] == pytest.approx(1e-4 + 0.9e-3 * 0.5 * (1 + math.cos(math.pi * 0.99)),
+                                      rel=1e-4)
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False))
+
+
+def test_budget_needs_a_limit():
+    with pytest.raises(ValueError, match="max_steps"):
+        TrainingBudget(1e-3, tokens_per_step=10)
