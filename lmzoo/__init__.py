@@ -12,7 +12,15 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBPACKAGES = ("data", "experiments", "export", "generation", "layers", "models", "training")
+_SUBPACKAGES = (
+    "data",
+    "experiments",
+    "export",
+    "generation",
+    "layers",
+    "models",
+    "training",
+)
 
 __all__ = list(_SUBPACKAGES)
 

@@ -15,10 +15,14 @@ def _add_budget_arguments(parser, default_minutes):
         default=default_minutes,
         help=f"training wall-clock budget per model (default {default_minutes})",
     )
-    parser.add_argument("--budget-tokens", type=int, help="training-token budget per model")
+    parser.add_argument(
+        "--budget-tokens", type=int, help="training-token budget per model"
+    )
     parser.add_argument("--sequence-length", type=int, default=128)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--data-dir", help="folder holding <corpus>/<files> (else $LMZOO_DATA)")
+    parser.add_argument(
+        "--data-dir", help="folder holding <corpus>/<files> (else $LMZOO_DATA)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--eval-interval", type=int, default=100)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -59,8 +63,14 @@ def _run_compare(args):
 def _run_train(args):
     from lmzoo.experiments import train_preset
 
-    if args.steps is None and args.budget_minutes is None and args.budget_tokens is None:
-        raise SystemExit("lmzoo train: give --steps, --budget-minutes or --budget-tokens.")
+    if (
+        args.steps is None
+        and args.budget_minutes is None
+        and args.budget_tokens is None
+    ):
+        raise SystemExit(
+            "lmzoo train: give --steps, --budget-minutes or --budget-tokens."
+        )
     _, result = train_preset(
         args.preset,
         args.corpus,
@@ -87,7 +97,9 @@ def _run_generate(args):
     served = tf.saved_model.load(args.model)
     for signature in ("serve", "tokenize", "detokenize"):
         if not hasattr(served, signature):
-            raise SystemExit(f"{args.model} has no '{signature}' signature; export it with lmzoo.")
+            raise SystemExit(
+                f"{args.model} has no '{signature}' signature; export it with lmzoo."
+            )
     prompt_ids = served.tokenize(tf.constant(args.prompt)).numpy()
     ids = generate_ids(
         lambda token_ids: served.serve(tf.constant(token_ids)).numpy(),
@@ -105,8 +117,13 @@ def _run_presets(args):
     from lmzoo.models import PRESETS
 
     for name, preset in PRESETS.items():
-        arguments = ", ".join(f"{key}={value}" for key, value in preset.arguments.items())
-        print(f"{name:14s} {preset.model_class.__name__}({arguments}), lr={preset.learning_rate}")
+        arguments = ", ".join(
+            f"{key}={value}" for key, value in preset.arguments.items()
+        )
+        print(
+            f"{name:14s} {preset.model_class.__name__}({arguments}), "
+            f"lr={preset.learning_rate}"
+        )
 
 
 def build_parser():
@@ -128,8 +145,12 @@ def build_parser():
         "compare", help="train the LSTM baseline and GPT on one budget and compare them"
     )
     compare.add_argument("--corpus", default="tinyshakespeare")
-    compare.add_argument("--models", default="lstm-small,gpt-mini", help="comma-separated presets")
-    compare.add_argument("--output-dir", help="run folder (default runs/compare-<time>)")
+    compare.add_argument(
+        "--models", default="lstm-small,gpt-mini", help="comma-separated presets"
+    )
+    compare.add_argument(
+        "--output-dir", help="run folder (default runs/compare-<time>)"
+    )
     compare.add_argument("--export-dir", default="saved_models")
     compare.add_argument("--no-export", action="store_true")
     _add_budget_arguments(compare, default_minutes=3.0)
@@ -143,8 +164,12 @@ def build_parser():
     _add_budget_arguments(train, default_minutes=None)
     train.set_defaults(run=_run_train)
 
-    generate = commands.add_parser("generate", help="sample text from an exported SavedModel")
-    generate.add_argument("--model", required=True, help="saved_models/<name>/<version>")
+    generate = commands.add_parser(
+        "generate", help="sample text from an exported SavedModel"
+    )
+    generate.add_argument(
+        "--model", required=True, help="saved_models/<name>/<version>"
+    )
     generate.add_argument("--prompt", required=True)
     generate.add_argument("--max-new-tokens", type=int, default=200)
     generate.add_argument("--temperature", type=float, default=0.8)

@@ -34,7 +34,8 @@ def shakespeare_tokenizer(shakespeare):
 @pytest.fixture(scope="session")
 def shakespeare_ids(shakespeare, shakespeare_tokenizer):
     return {
-        split: shakespeare_tokenizer.encode(text) for split, text in shakespeare.splits.items()
+        split: shakespeare_tokenizer.encode(text)
+        for split, text in shakespeare.splits.items()
     }
 
 

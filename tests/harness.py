@@ -39,7 +39,9 @@ def run_layer_test(
     assert clone.get_config() == config
 
     symbolic_input = keras.Input(
-        shape=input_data.shape[1:], batch_size=input_data.shape[0], dtype=str(input_data.dtype)
+        shape=input_data.shape[1:],
+        batch_size=input_data.shape[0],
+        dtype=str(input_data.dtype),
     )
     symbolic = _first(_call(cls(**init_kwargs), symbolic_input, call_kwargs))
     assert tuple(symbolic.shape) == tuple(expected_output_shape)
@@ -50,7 +52,9 @@ def run_layer_test(
     for policy in ("mixed_float16", "mixed_bfloat16"):
         mixed = cls(**(init_kwargs | {"dtype": policy}))
         output = _first(_call(mixed, input_data, call_kwargs))
-        assert np.isfinite(keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))).all()
+        assert np.isfinite(
+            keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))
+        ).all()
         if float32_output:
             assert output.dtype == "float32", f"{policy}: output is {output.dtype}"
 
@@ -70,6 +74,10 @@ def _fit_one_step(cls, init_kwargs, input_data, call_kwargs):
     outputs = _first(_call(layer, inputs, call_kwargs))
     model = keras.Model(inputs, outputs)
     model.compile(optimizer="sgd", loss="mse", jit_compile=True)
-    target = np.zeros(outputs.shape[1:], "float32")[None].repeat(len(input_data), axis=0)
-    history = model.fit(input_data, target, epochs=1, batch_size=len(input_data), verbose=0)
+    target = np.zeros(outputs.shape[1:], "float32")[None].repeat(
+        len(input_data), axis=0
+    )
+    history = model.fit(
+        input_data, target, epochs=1, batch_size=len(input_data), verbose=0
+    )
     assert np.isfinite(history.history["loss"][0])

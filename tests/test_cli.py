@@ -11,7 +11,10 @@ from lmzoo.export import export_language_model
 
 def test_help_lists_the_commands():
     result = subprocess.run(
-        [sys.executable, "-m", "lmzoo.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-m", "lmzoo.cli", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     for command in ("compare", "train", "generate", "presets"):
         assert command in result.stdout
@@ -23,8 +26,22 @@ def test_presets_command(capsys):
 
 
 def test_train_prints_one_json_line(capsys):
-    code = main(["train", "--preset", "gpt-nano", "--steps", "4", "--sequence-length", "16",
-                 "--batch-size", "4", "--eval-interval", "2", "--quiet"])
+    code = main(
+        [
+            "train",
+            "--preset",
+            "gpt-nano",
+            "--steps",
+            "4",
+            "--sequence-length",
+            "16",
+            "--batch-size",
+            "4",
+            "--eval-interval",
+            "2",
+            "--quiet",
+        ]
+    )
     assert code == 0
     result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert result["preset"] == "gpt-nano" and result["corpus"] == "tinyshakespeare"
@@ -39,11 +56,23 @@ def test_unknown_preset_is_a_clear_error(capsys):
 
 
 def test_generate_from_an_exported_model(shakespeare_tokenizer, tmp_path, capsys):
-    model = models.get("gpt-nano", shakespeare_tokenizer.vocabulary_size,
-                       tokenizer=shakespeare_tokenizer)
+    model = models.get(
+        "gpt-nano",
+        shakespeare_tokenizer.vocabulary_size,
+        tokenizer=shakespeare_tokenizer,
+    )
     path = export_language_model(model, tmp_path / "gpt")
-    args = ["generate", "--model", str(path), "--prompt", "ROMEO:", "--max-new-tokens", "12",
-            "--seed", "3"]
+    args = [
+        "generate",
+        "--model",
+        str(path),
+        "--prompt",
+        "ROMEO:",
+        "--max-new-tokens",
+        "12",
+        "--seed",
+        "3",
+    ]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert main(args) == 0

@@ -1,6 +1,13 @@
 """Corpora, tokenizers and `tf.data` pipelines."""
 
-from lmzoo.data.corpora import CORPORA, Corpus, cache_dir, download, load_corpus, read_text
+from lmzoo.data.corpora import (
+    CORPORA,
+    Corpus,
+    cache_dir,
+    download,
+    load_corpus,
+    read_text,
+)
 from lmzoo.data.pipelines import language_model_dataset
 from lmzoo.data.tfds_source import load_tfds_corpus
 from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level

@@ -185,7 +185,10 @@ def download(url, destination, sha256):
     destination.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=destination.parent, suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(url, timeout=30) as src:
+        with (
+            os.fdopen(handle, "wb") as out,
+            urllib.request.urlopen(url, timeout=30) as src,
+        ):
             while chunk := src.read(1 << 20):
                 out.write(chunk)
         actual = _sha256(temporary)
@@ -207,7 +210,9 @@ def _locate(spec, filename, url, sha256, data_dir):
         roots.append(pathlib.Path(os.environ["LMZOO_DATA"]).expanduser())
     roots.append(cache_dir())
     candidates = [
-        root / spec.folder / name for root in roots for name in (filename, filename + ".gz")
+        root / spec.folder / name
+        for root in roots
+        for name in (filename, filename + ".gz")
     ]
     for candidate in candidates:
         if candidate.is_file():
@@ -229,7 +234,9 @@ def _split_tail(text, validation_fraction):
     return {"train": text[:boundary], "validation": text[boundary:]}
 
 
-def load_corpus(name_or_path, data_dir=None, level=None, validation_fraction=0.1, **tfds_kwargs):
+def load_corpus(
+    name_or_path, data_dir=None, level=None, validation_fraction=0.1, **tfds_kwargs
+):
     """Loads a corpus by name, from a text file, or from TensorFlow Datasets.
 
     Args:
@@ -262,7 +269,10 @@ def load_corpus(name_or_path, data_dir=None, level=None, validation_fraction=0.1
         from lmzoo.data.tfds_source import load_tfds_corpus
 
         return load_tfds_corpus(
-            name_or_path[len("tfds:") :], data_dir=data_dir, level=level or "char", **tfds_kwargs
+            name_or_path[len("tfds:") :],
+            data_dir=data_dir,
+            level=level or "char",
+            **tfds_kwargs,
         )
     if name_or_path in CORPORA:
         spec = CORPORA[name_or_path]
@@ -276,9 +286,12 @@ def load_corpus(name_or_path, data_dir=None, level=None, validation_fraction=0.1
     path = pathlib.Path(name_or_path).expanduser()
     if path.is_file():
         return Corpus(
-            str(path), level or "char", _split_tail(read_text(path), validation_fraction)
+            str(path),
+            level or "char",
+            _split_tail(read_text(path), validation_fraction),
         )
     raise ValueError(
-        f"Unknown corpus {name_or_path!r}: not a known name ({', '.join(sorted(CORPORA))}), "
+        f"Unknown corpus {name_or_path!r}: not a known name "
+        f"({', '.join(sorted(CORPORA))}), "
         "not an existing text file, and not a 'tfds:<name>' source."
     )

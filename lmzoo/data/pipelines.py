@@ -62,7 +62,9 @@ def language_model_dataset(
     _check_lengths(token_ids, sequence_length, max_sequence_length)
     num_windows = (len(token_ids) - 1) // sequence_length
     if shuffle:
-        return _random_windows(token_ids, sequence_length, batch_size, num_windows, seed)
+        return _random_windows(
+            token_ids, sequence_length, batch_size, num_windows, seed
+        )
     return _tiled_windows(token_ids, sequence_length, batch_size)
 
 

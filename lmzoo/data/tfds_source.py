@@ -2,7 +2,11 @@
 
 from lmzoo.data.corpora import Corpus
 
-_SPLIT_NAMES = {"train": ("train",), "validation": ("validation", "valid"), "test": ("test",)}
+_SPLIT_NAMES = {
+    "train": ("train",),
+    "validation": ("validation", "valid"),
+    "test": ("test",),
+}
 
 
 def _text_feature(info, text_key):
@@ -10,7 +14,9 @@ def _text_feature(info, text_key):
         return text_key
     import tensorflow as tf
 
-    names = [name for name, feature in info.features.items() if feature.dtype == tf.string]
+    names = [
+        name for name, feature in info.features.items() if feature.dtype == tf.string
+    ]
     if not names:
         raise ValueError(f"TFDS dataset {info.name!r} has no text feature.")
     return "text" if "text" in names else names[0]
@@ -36,28 +42,43 @@ def load_tfds_corpus(name, data_dir=None, level="char", text_key=None, separator
         A `Corpus` named `"tfds:<name>"`.
 
     Example:
-    >>> corpus = load_tfds_corpus("tiny_shakespeare", data_dir="~/tfds")  # doctest: +SKIP
+    >>> load_tfds_corpus("tiny_shakespeare", data_dir="~/tfds")  # doctest: +SKIP
     """
     import tensorflow_datasets as tfds
 
     builder = tfds.builder(name, data_dir=data_dir)
     key = _text_feature(builder.info, text_key)
-    available = set(builder.info.splits)
     texts = {}
     for split, aliases in _SPLIT_NAMES.items():
         for alias in aliases:
-            if alias in available:
+            try:
                 dataset = builder.as_dataset(split=alias)
-                texts[split] = separator.join(
-                    example[key].decode("utf-8") for example in tfds.as_numpy(dataset)
-                )
-                break
+            except (ValueError, KeyError):
+                continue
+            except AssertionError as error:
+                raise FileNotFoundError(
+                    f"TFDS dataset {name!r} is not prepared in {builder.data_dir}: run "
+                    f"`tfds build {name}` where the network is reachable, then "
+                    "pass its data_dir."
+                ) from error
+            texts[split] = separator.join(
+                example[key].decode("utf-8") for example in tfds.as_numpy(dataset)
+            )
+            break
     if "train" not in texts:
-        raise ValueError(f"TFDS dataset {name!r} has no train split (has {sorted(available)}).")
-    if "validation" not in texts:
-        boundary = int(len(texts["train"]) * 0.9)
-        texts["train"], texts["validation"] = (
-            texts["train"][:boundary],
-            texts["train"][boundary:],
+        raise ValueError(
+            f"TFDS dataset {name!r} has no prepared train split in "
+            f"{data_dir or 'the default TFDS data_dir'}."
         )
-    return Corpus(f"tfds:{name}", level, texts)
+    return Corpus(f"tfds:{name}", level, _with_validation(texts))
+
+
+def _with_validation(texts):
+    """Takes the last 10% of the training text as validation when there is none."""
+    if "validation" in texts:
+        return texts
+    boundary = int(len(texts["train"]) * 0.9)
+    return texts | {
+        "train": texts["train"][:boundary],
+        "validation": texts["train"][boundary:],
+    }

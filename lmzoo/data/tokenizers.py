@@ -155,7 +155,9 @@ class WordTokenizer(_VocabularyTokenizer):
     [2, 0, 1]
     """
 
-    def __init__(self, vocabulary, oov_token=OOV_TOKEN, end_of_line=END_OF_LINE, **kwargs):
+    def __init__(
+        self, vocabulary, oov_token=OOV_TOKEN, end_of_line=END_OF_LINE, **kwargs
+    ):
         super().__init__(vocabulary, oov_token=oov_token, **kwargs)
         self.end_of_line = end_of_line
 
@@ -211,5 +213,7 @@ def tokenizer_for_level(level, text, **kwargs):
     """
     tokenizers = {"char": CharTokenizer, "word": WordTokenizer}
     if level not in tokenizers:
-        raise ValueError(f"Unknown level {level!r}; expected one of {sorted(tokenizers)}.")
+        raise ValueError(
+            f"Unknown level {level!r}; expected one of {sorted(tokenizers)}."
+        )
     return tokenizers[level].from_text(text, **kwargs)

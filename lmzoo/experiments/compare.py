@@ -77,7 +77,9 @@ def compare(
     >>> table = compare(budget_seconds=60)  # doctest: +SKIP
     >>> table[["model", "val loss"]]  # doctest: +SKIP
     """
-    output_dir = pathlib.Path(output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}")
+    output_dir = pathlib.Path(
+        output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
     output_dir.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus(corpus, data_dir=data_dir)
     tokenizer = corpus.build_tokenizer()
@@ -96,14 +98,18 @@ def compare(
             eval_interval=eval_interval,
             eval_batches=eval_batches,
             seed=seed,
-            callbacks=[keras.callbacks.TensorBoard(str(output_dir / "tensorboard" / preset))],
+            callbacks=[
+                keras.callbacks.TensorBoard(str(output_dir / "tensorboard" / preset))
+            ],
             verbose=verbose,
         )
         curves[preset] = result.pop("curve")
         result["model"] = preset
         result["sample"] = generate_text(model, prompt, sample_tokens, seed=seed)
         if export_dir is not None:
-            result["export_path"] = str(export_language_model(model, pathlib.Path(export_dir) / preset))
+            result["export_path"] = str(
+                export_language_model(model, pathlib.Path(export_dir) / preset)
+            )
         result["wall_seconds"] = time.perf_counter() - started
         rows.append(result)
     table = pd.DataFrame(rows).rename(columns=TABLE_COLUMNS)
@@ -111,7 +117,8 @@ def compare(
     table.to_csv(output_dir / "results.csv", index=False)
     plot_learning_curves(curves, output_dir / "learning_curves.png")
     (output_dir / "samples.txt").write_text(
-        "".join(f"== {row['model']} ==\n{row['sample']}\n\n" for row in rows), encoding="utf-8"
+        "".join(f"== {row['model']} ==\n{row['sample']}\n\n" for row in rows),
+        encoding="utf-8",
     )
     return table
 

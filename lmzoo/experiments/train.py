@@ -100,7 +100,10 @@ def train_preset(
         max_sequence_length=max_length,
     )
     validation_dataset = language_model_dataset(
-        split_ids["validation"], sequence_length, batch_size, max_sequence_length=max_length
+        split_ids["validation"],
+        sequence_length,
+        batch_size,
+        max_sequence_length=max_length,
     )
     learning_rate = learning_rate or models.get_preset(preset).learning_rate
     compile_language_model(model, learning_rate=learning_rate)
@@ -130,7 +133,9 @@ def train_preset(
     }
     for split in ("validation", "test"):
         if split in split_ids:
-            figures = evaluate_split(model, split_ids[split], sequence_length, batch_size)
+            figures = evaluate_split(
+                model, split_ids[split], sequence_length, batch_size
+            )
             prefix = "val" if split == "validation" else "test"
             result[f"{prefix}_loss"] = figures["loss"]
             result[f"{prefix}_perplexity"] = figures["perplexity"]

@@ -59,7 +59,11 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     target = directory / str(version)
     if target.exists():
         raise FileExistsError(f"{target} exists already; pick another version.")
-    tokenizer = tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+    tokenizer = (
+        tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+    )
+    if not model.built:
+        model(tf.zeros((1, 1), tf.int32))
 
     archive = keras.export.ExportArchive()
     archive.track(model)

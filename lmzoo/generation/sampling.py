@@ -75,7 +75,9 @@ def generate_ids(
     return ids
 
 
-def generate_text(model, prompt, max_new_tokens=200, temperature=0.8, top_k=None, seed=None):
+def generate_text(
+    model, prompt, max_new_tokens=200, temperature=0.8, top_k=None, seed=None
+):
     """Samples a continuation of `prompt` from an lmzoo model with a tokenizer.
 
     Args:
@@ -93,7 +95,9 @@ def generate_text(model, prompt, max_new_tokens=200, temperature=0.8, top_k=None
     >>> print(generate_text(model, "ROMEO:", 100, seed=0))  # doctest: +SKIP
     """
     if model.tokenizer is None:
-        raise ValueError("This model has no tokenizer; use generate_ids with token ids.")
+        raise ValueError(
+            "This model has no tokenizer; use generate_ids with token ids."
+        )
     ids = generate_ids(
         lambda token_ids: model(token_ids, training=False),
         model.tokenizer.encode(prompt),

@@ -1,7 +1,10 @@
 """Keras layers: attention, embeddings and Transformer blocks."""
 
 from lmzoo.layers.attention import MultiHeadAttention, scaled_dot_product_attention
-from lmzoo.layers.embeddings import SinusoidalPositionEncoding, TokenAndPositionEmbedding
+from lmzoo.layers.embeddings import (
+    SinusoidalPositionEncoding,
+    TokenAndPositionEmbedding,
+)
 from lmzoo.layers.masks import causal_mask, merge_attention_masks
 from lmzoo.layers.transformer import TransformerDecoderBlock, TransformerEncoderBlock
 

@@ -172,7 +172,11 @@ class MultiHeadAttention(keras.layers.Layer):
             query = self.query_dense(query)
             key = self.key_dense(key)
             value = self.value_dense(value)
-        return self._split_heads(query), self._split_heads(key), self._split_heads(value)
+        return (
+            self._split_heads(query),
+            self._split_heads(key),
+            self._split_heads(value),
+        )
 
     def call(
         self,

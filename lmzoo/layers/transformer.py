@@ -69,7 +69,9 @@ class _TransformerBlock(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="feedforward_output",
         )
-        self.feedforward_output.build(tuple(inputs_shape[:-1]) + (self.intermediate_dim,))
+        self.feedforward_output.build(
+            tuple(inputs_shape[:-1]) + (self.intermediate_dim,)
+        )
         self.feedforward_layer_norm = self._layer_norm(
             "feedforward_layer_norm", inputs_shape
         )

@@ -61,7 +61,9 @@ def get_preset(name):
     'GPT'
     """
     if name not in PRESETS:
-        raise ValueError(f"Unknown preset {name!r}; known presets: {', '.join(PRESETS)}.")
+        raise ValueError(
+            f"Unknown preset {name!r}; known presets: {', '.join(PRESETS)}."
+        )
     return PRESETS[name]
 
 

@@ -6,7 +6,11 @@ from lmzoo.training.fit import (
     default_jit_compile,
     train_language_model,
 )
-from lmzoo.training.metrics import Perplexity, language_model_loss, language_model_metrics
+from lmzoo.training.metrics import (
+    Perplexity,
+    language_model_loss,
+    language_model_metrics,
+)
 
 __all__ = [
     "Perplexity",

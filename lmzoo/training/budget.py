@@ -44,7 +44,9 @@ class TrainingBudget(keras.callbacks.Callback):
     ):
         super().__init__()
         if max_steps is None and max_tokens is None and max_seconds is None:
-            raise ValueError("TrainingBudget needs max_steps, max_tokens or max_seconds.")
+            raise ValueError(
+                "TrainingBudget needs max_steps, max_tokens or max_seconds."
+            )
         self.peak_learning_rate = peak_learning_rate
         self.tokens_per_step = tokens_per_step
         self.max_steps = max_steps

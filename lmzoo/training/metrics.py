@@ -46,8 +46,12 @@ class Perplexity(keras.metrics.Metric):
 
     def __init__(self, name="perplexity", **kwargs):
         super().__init__(name=name, **kwargs)
-        self.total_cross_entropy = self.add_variable((), "zeros", name="total", dtype="float32")
-        self.total_weight = self.add_variable((), "zeros", name="count", dtype="float32")
+        self.total_cross_entropy = self.add_variable(
+            (), "zeros", name="total", dtype="float32"
+        )
+        self.total_weight = self.add_variable(
+            (), "zeros", name="count", dtype="float32"
+        )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
         cross_entropy = keras.losses.sparse_categorical_crossentropy(
@@ -79,4 +83,7 @@ def language_model_metrics():
     >>> [metric.name for metric in language_model_metrics()]
     ['perplexity', 'token_accuracy']
     """
-    return [Perplexity(), keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")]
+    return [
+        Perplexity(),
+        keras.metrics.SparseCategoricalAccuracy(name="token_accuracy"),
+    ]

@@ -32,8 +32,10 @@ def test_unknown_name_lists_known_corpora():
 def test_missing_file_says_where_it_looked(monkeypatch, tmp_path):
     monkeypatch.setenv("LMZOO_DATA", str(tmp_path / "empty"))
     spec = CORPORA["ptb"]
-    broken = {split: (name, "file:///nonexistent/" + name, digest)
-              for split, (name, _, digest) in spec.files.items()}
+    broken = {
+        split: (name, "file:///nonexistent/" + name, digest)
+        for split, (name, _, digest) in spec.files.items()
+    }
     monkeypatch.setitem(CORPORA, "ptb", corpora.CorpusSpec("ptb", "word", broken))
     with pytest.raises(FileNotFoundError) as error:
         load_corpus("ptb")
@@ -54,7 +56,9 @@ def test_download_verifies_checksum_and_caches(monkeypatch, tmp_path):
     monkeypatch.setitem(
         CORPORA,
         "toy",
-        corpora.CorpusSpec("toy", "char", {"all": ("toy.txt", source.as_uri(), digest)}),
+        corpora.CorpusSpec(
+            "toy", "char", {"all": ("toy.txt", source.as_uri(), digest)}
+        ),
     )
     corpus = load_corpus("toy")
     assert corpus.train + corpus.validation == "First Citizen:\n" * 100

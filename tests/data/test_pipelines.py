@@ -44,7 +44,9 @@ def test_training_batches_are_reproducible_per_seed():
     sequence_length=st.integers(min_value=1, max_value=40),
     batch_size=st.integers(min_value=1, max_value=7),
 )
-def test_validation_predicts_every_token_exactly_once(length, sequence_length, batch_size):
+def test_validation_predicts_every_token_exactly_once(
+    length, sequence_length, batch_size
+):
     if length < sequence_length + 1:
         return
     ids = np.arange(1, length + 1)

@@ -13,7 +13,9 @@ def test_char_round_trip_on_real_text(shakespeare, shakespeare_tokenizer):
     assert shakespeare_tokenizer.decode(ids) == text
 
 
-def test_char_vocabulary_is_sorted_characters_of_train_split(shakespeare, shakespeare_tokenizer):
+def test_char_vocabulary_is_sorted_characters_of_train_split(
+    shakespeare, shakespeare_tokenizer
+):
     assert shakespeare_tokenizer.vocabulary == sorted(set(shakespeare.train))
     assert shakespeare_tokenizer.vocabulary_size == 66  # 65 characters + <unk>
 
@@ -57,7 +59,9 @@ def test_config_round_trip_restores_the_same_ids(shakespeare_tokenizer):
     )
     assert isinstance(restored, CharTokenizer)
     text = "ROMEO: hello"
-    np.testing.assert_array_equal(restored.encode(text), shakespeare_tokenizer.encode(text))
+    np.testing.assert_array_equal(
+        restored.encode(text), shakespeare_tokenizer.encode(text)
+    )
 
 
 def test_vocabulary_with_oov_token_is_refused():

@@ -3,12 +3,11 @@ import pathlib
 import subprocess
 import sys
 
-import keras
 import numpy as np
 import pytest
 
 from lmzoo import models
-from lmzoo.export import export_language_model
+from lmzoo.export import export_language_model, saved_model
 
 _LOADER = """
 import json, sys
@@ -24,16 +23,22 @@ print(json.dumps({"ids": ids.tolist(), "logits": logits.tolist(), "text": text,
 
 
 @pytest.mark.parametrize("preset", ["gpt-nano", "lstm-small"])
-def test_export_serves_from_a_process_without_lmzoo(preset, shakespeare_tokenizer, tmp_path):
-    model = models.get(preset, shakespeare_tokenizer.vocabulary_size,
-                       tokenizer=shakespeare_tokenizer)
+def test_export_serves_from_a_process_without_lmzoo(
+    preset, shakespeare_tokenizer, tmp_path
+):
+    model = models.get(
+        preset, shakespeare_tokenizer.vocabulary_size, tokenizer=shakespeare_tokenizer
+    )
     ids = shakespeare_tokenizer.encode("ROMEO: hi")
     expected = model(ids[None]).numpy()
     path = export_language_model(model, tmp_path / preset)
     assert path == tmp_path / preset / "1"
     result = subprocess.run(
         [sys.executable, "-I", "-c", _LOADER, str(path)],
-        capture_output=True, text=True, cwd=tmp_path, check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        check=True,
         env={"TF_CPP_MIN_LOG_LEVEL": "3"},
     )
     served = json.loads(result.stdout.strip().splitlines()[-1])
@@ -57,11 +62,11 @@ def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
     model = models.get("gpt-nano", 20)
     model(np.zeros((1, 4), "int32"))
 
-    def broken_write_out(self, path, **kwargs):
-        (pathlib.Path(path) / "saved_model.pb").write_text("half-written")
+    def broken_replace(source, destination):
+        assert (pathlib.Path(source) / "saved_model.pb").is_file()
         raise OSError("disk full")
 
-    monkeypatch.setattr(keras.export.ExportArchive, "write_out", broken_write_out)
+    monkeypatch.setattr(saved_model.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         export_language_model(model, tmp_path / "m")
     assert list((tmp_path / "m").iterdir()) == []

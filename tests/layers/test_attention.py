@@ -5,7 +5,11 @@ import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lmzoo.layers import MultiHeadAttention, merge_attention_masks, scaled_dot_product_attention
+from lmzoo.layers import (
+    MultiHeadAttention,
+    merge_attention_masks,
+    scaled_dot_product_attention,
+)
 from tests.harness import run_layer_test
 
 
@@ -29,7 +33,9 @@ def _reference_attention(query, key, value, mask=None):
     head_dim=st.sampled_from([1, 4, 8]),
     seed=st.integers(0, 2**16),
 )
-def test_matches_float64_reference(batch, query_length, key_length, heads, head_dim, seed):
+def test_matches_float64_reference(
+    batch, query_length, key_length, heads, head_dim, seed
+):
     rng = np.random.default_rng(seed)
     query = rng.normal(size=(batch, query_length, heads, head_dim)).astype("float32")
     key = rng.normal(size=(batch, key_length, heads, head_dim)).astype("float32")
@@ -49,9 +55,13 @@ def test_worked_example_one_query_attends_by_similarity():
     key = np.array([[[[1.0, 0.0]], [[0.0, 1.0]]]], "float32")  # (1, 2, 1, 2)
     value = np.array([[[[10.0, 0.0]], [[0.0, 10.0]]]], "float32")
     weight = 1 / (1 + np.exp(-1 / np.sqrt(2)))  # softmax([1/sqrt2, 0])[0]
-    output, weights = scaled_dot_product_attention(query, key, value, return_weights=True)
+    output, weights = scaled_dot_product_attention(
+        query, key, value, return_weights=True
+    )
     np.testing.assert_allclose(weights[0, 0, 0], [weight, 1 - weight], rtol=1e-6)
-    np.testing.assert_allclose(output[0, 0, 0], [10 * weight, 10 * (1 - weight)], rtol=1e-5)
+    np.testing.assert_allclose(
+        output[0, 0, 0], [10 * weight, 10 * (1 - weight)], rtol=1e-5
+    )
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
@@ -59,7 +69,9 @@ def test_fully_masked_row_is_finite(dtype):
     query = key = value = keras.ops.cast(keras.random.normal((1, 3, 2, 4)), dtype)
     mask = np.array([[[True, False, False], [False, False, False], [True, True, True]]])
     output = scaled_dot_product_attention(query, key, value, mask=mask)
-    assert np.isfinite(keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))).all()
+    assert np.isfinite(
+        keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))
+    ).all()
 
 
 def test_merge_masks_combines_padding_causal_and_offset():
@@ -105,14 +117,18 @@ def test_matches_keras_multi_head_attention_with_copied_weights():
     expected = ours(query, value, attention_mask=mask)
     theirs(query, value, attention_mask=mask)
     _copy_into_keras_mha(ours, theirs, 16, 4, 4)
-    np.testing.assert_allclose(expected, theirs(query, value, attention_mask=mask), atol=1e-5)
+    np.testing.assert_allclose(
+        expected, theirs(query, value, attention_mask=mask), atol=1e-5
+    )
 
 
 def test_xla_and_eager_agree():
     layer = MultiHeadAttention(num_heads=2, head_dim=8, fused_qkv=True)
     data = np.random.default_rng(1).normal(size=(2, 6, 16)).astype("float32")
     eager = layer(data, use_causal_mask=True)
-    compiled = tf.function(lambda x: layer(x, use_causal_mask=True), jit_compile=True)(data)
+    compiled = tf.function(lambda x: layer(x, use_causal_mask=True), jit_compile=True)(
+        data
+    )
     np.testing.assert_allclose(eager, compiled, atol=1e-5)
 
 

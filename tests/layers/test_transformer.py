@@ -67,8 +67,12 @@ def test_heads_must_divide_width():
 def test_sinusoidal_encoding_values():
     encoding = SinusoidalPositionEncoding()(np.zeros((1, 3, 4), "float32"))
     position, channel = 2, 1  # sin/cos pairs: channel pair 1 has frequency 1e4^(-2/4)
-    np.testing.assert_allclose(encoding[position, 2 * channel], np.sin(2 / 100), atol=1e-6)
-    np.testing.assert_allclose(encoding[position, 2 * channel + 1], np.cos(2 / 100), atol=1e-6)
+    np.testing.assert_allclose(
+        encoding[position, 2 * channel], np.sin(2 / 100), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        encoding[position, 2 * channel + 1], np.cos(2 / 100), atol=1e-6
+    )
     np.testing.assert_allclose(encoding[0], [0, 1, 0, 1], atol=1e-7)
 
 
@@ -77,8 +81,12 @@ def test_token_and_position_embedding_harness(position_encoding):
     ids = np.random.default_rng(0).integers(0, 50, (2, 8)).astype("int32")
     layer = run_layer_test(
         TokenAndPositionEmbedding,
-        {"vocabulary_size": 50, "max_sequence_length": 16, "embedding_dim": 8,
-         "position_encoding": position_encoding},
+        {
+            "vocabulary_size": 50,
+            "max_sequence_length": 16,
+            "embedding_dim": 8,
+            "position_encoding": position_encoding,
+        },
         ids,
         (2, 8, 8),
         fit_step=False,

@@ -7,13 +7,19 @@ from lmzoo.models import GPT
 from lmzoo.training import compile_language_model, train_language_model
 from tests.harness import run_layer_test
 
-SMALL = {"vocabulary_size": 66, "max_sequence_length": 32, "num_layers": 2,
-         "num_heads": 4, "hidden_dim": 32}
+SMALL = {
+    "vocabulary_size": 66,
+    "max_sequence_length": 32,
+    "num_layers": 2,
+    "num_heads": 4,
+    "hidden_dim": 32,
+}
 
 
 def test_gpt_passes_the_layer_harness(token_batch, tmp_path):
-    run_layer_test(GPT, SMALL, token_batch, (2, 16, 66), tmp_path=tmp_path,
-                   float32_output=True)
+    run_layer_test(
+        GPT, SMALL, token_batch, (2, 16, 66), tmp_path=tmp_path, float32_output=True
+    )
 
 
 def test_lm_head_is_tied_to_token_embedding(token_batch):
@@ -28,7 +34,9 @@ def test_outputs_at_t_ignore_future_tokens(token_batch):
     model = GPT(**SMALL)
     changed = token_batch.copy()
     changed[:, 10:] = (changed[:, 10:] + 7) % 66
-    np.testing.assert_allclose(model(token_batch)[:, :10], model(changed)[:, :10], atol=1e-5)
+    np.testing.assert_allclose(
+        model(token_batch)[:, :10], model(changed)[:, :10], atol=1e-5
+    )
     assert np.abs(model(token_batch)[:, 10:] - model(changed)[:, 10:]).max() > 1e-3
 
 
@@ -36,7 +44,9 @@ def test_dict_input_with_padding_mask(token_batch):
     model = GPT(**SMALL)
     mask = np.ones_like(token_batch, dtype=bool)
     np.testing.assert_allclose(
-        model({"token_ids": token_batch, "padding_mask": mask}), model(token_batch), atol=1e-6
+        model({"token_ids": token_batch, "padding_mask": mask}),
+        model(token_batch),
+        atol=1e-6,
     )
     with pytest.raises(ValueError, match="token_ids"):
         model({"ids": token_batch})
@@ -55,18 +65,31 @@ def test_cached_forward_matches_full_forward(token_batch):
     logits, cache = model.call_with_cache(token_batch[:, :10], cache, 0)
     np.testing.assert_allclose(logits, full[:, :10], atol=1e-5)
     for index in range(10, 16):
-        step, cache = model.call_with_cache(token_batch[:, index : index + 1], cache, index)
+        step, cache = model.call_with_cache(
+            token_batch[:, index : index + 1], cache, index
+        )
         np.testing.assert_allclose(step[:, 0], full[:, index], atol=1e-5)
 
 
 def test_gpt_loss_falls_on_tiny_shakespeare(shakespeare_ids):
     model = models.get("gpt-nano", 66, max_sequence_length=64)
     compile_language_model(model, learning_rate=3e-3)
-    train = language_model_dataset(shakespeare_ids["train"], 64, 16, shuffle=True, seed=0)
+    train = language_model_dataset(
+        shakespeare_ids["train"], 64, 16, shuffle=True, seed=0
+    )
     val = language_model_dataset(shakespeare_ids["validation"][:20_000], 64, 64)
     before = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
-    train_language_model(model, train, val, 16 * 64, learning_rate=3e-3, max_steps=60,
-                         warmup_steps=10, eval_interval=30, verbose=0)
+    train_language_model(
+        model,
+        train,
+        val,
+        16 * 64,
+        learning_rate=3e-3,
+        max_steps=60,
+        warmup_steps=10,
+        eval_interval=30,
+        verbose=0,
+    )
     after = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
     assert before > 50  # about uniform over 66 symbols at the start
     assert np.log(after) < np.log(before) - 1.0

@@ -11,8 +11,14 @@ SMALL = {"vocabulary_size": 66, "embedding_dim": 16, "hidden_dim": 24, "num_laye
 
 
 def test_lstm_passes_the_layer_harness(token_batch, tmp_path):
-    run_layer_test(LSTMLanguageModel, SMALL, token_batch, (2, 16, 66), tmp_path=tmp_path,
-                   float32_output=True)
+    run_layer_test(
+        LSTMLanguageModel,
+        SMALL,
+        token_batch,
+        (2, 16, 66),
+        tmp_path=tmp_path,
+        float32_output=True,
+    )
 
 
 def test_state_carries_across_calls(token_batch):
@@ -26,7 +32,9 @@ def test_state_carries_across_calls(token_batch):
 def test_tied_embeddings_need_equal_sizes(token_batch):
     tied = LSTMLanguageModel(66, embedding_dim=24, hidden_dim=24, tie_embeddings=True)
     assert tied(token_batch).shape == (2, 16, 66)
-    assert tied.count_params() < LSTMLanguageModel(66, 24, 24).count_params()
+    untied = LSTMLanguageModel(66, 24, 24)
+    untied(token_batch)
+    assert tied.count_params() == untied.count_params() - (24 * 66 + 66)
     with pytest.raises(ValueError, match="embedding_dim == hidden_dim"):
         LSTMLanguageModel(66, embedding_dim=16, hidden_dim=24, tie_embeddings=True)
 
@@ -42,10 +50,21 @@ def test_init_scale_bounds_every_weight(token_batch):
 def test_lstm_loss_falls_on_tiny_shakespeare(shakespeare_ids):
     model = models.get("lstm-small", 66, hidden_dim=128, embedding_dim=64)
     compile_language_model(model, learning_rate=1e-2)
-    train = language_model_dataset(shakespeare_ids["train"], 32, 16, shuffle=True, seed=0)
+    train = language_model_dataset(
+        shakespeare_ids["train"], 32, 16, shuffle=True, seed=0
+    )
     val = language_model_dataset(shakespeare_ids["validation"][:10_000], 32, 64)
     before = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
-    train_language_model(model, train, val, 16 * 32, learning_rate=1e-2, max_steps=60,
-                         warmup_steps=10, eval_interval=30, verbose=0)
+    train_language_model(
+        model,
+        train,
+        val,
+        16 * 32,
+        learning_rate=1e-2,
+        max_steps=60,
+        warmup_steps=10,
+        eval_interval=30,
+        verbose=0,
+    )
     after = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
     assert np.log(after) < np.log(before) - 0.7

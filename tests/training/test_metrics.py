@@ -50,8 +50,9 @@ def test_budget_warms_up_decays_and_stops():
     assert budget.model.stop_training and budget.tokens == 1000
     assert rates[0] == pytest.approx(1e-4, rel=1e-3)  # 1/10 of the way up
     assert max(rates) == pytest.approx(rates[9], rel=1e-6)
-    assert rates[99] == pytest.approx(1e-4 + 0.9e-3 * 0.5 * (1 + math.cos(math.pi * 0.99)),
-                                      rel=1e-4)
+    assert rates[99] == pytest.approx(
+        1e-4 + 0.9e-3 * 0.5 * (1 + math.cos(math.pi * 0.99)), rel=1e-4
+    )
     assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False))
 
 
