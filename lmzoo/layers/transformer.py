@@ -2,6 +2,7 @@
 
 import keras
 
+from lmzoo.layers.activations import get_activation
 from lmzoo.layers.attention import MultiHeadAttention
 
 
@@ -24,7 +25,7 @@ class _TransformerBlock(keras.layers.Layer):
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.dropout = dropout
-        self.activation = keras.activations.get(activation)
+        self.activation = get_activation(activation)
         self.layer_norm_epsilon = layer_norm_epsilon
         self.normalize_first = normalize_first
         self.fused_qkv = fused_qkv
@@ -119,8 +120,8 @@ class TransformerEncoderBlock(_TransformerBlock):
         intermediate_dim: int. Width of the feed-forward hidden layer.
         dropout: float. Dropout on attention weights and residual branches.
             Defaults to `0.0`.
-        activation: feed-forward activation (`"gelu"`, `"relu"`, ...). Defaults
-            to `"gelu"`.
+        activation: feed-forward activation (`"gelu"`, `"relu"`,
+            `"gelu_approximate"`, ...). Defaults to `"gelu"`.
         layer_norm_epsilon: float. Defaults to `1e-5`.
         normalize_first: bool. Pre-LayerNorm (GPT-2) when True, post-LayerNorm
             (BERT, the original Transformer) when False. Defaults to `True`.

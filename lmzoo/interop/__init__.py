@@ -1,0 +1,5 @@
+"""Hugging Face safetensors checkpoints -> lmzoo weights, without PyTorch."""
+
+from lmzoo.interop.gpt2 import load_hf_gpt2
+
+__all__ = ["load_hf_gpt2"]
