@@ -90,27 +90,33 @@ def _run_train(args):
 
 
 def _run_generate(args):
-    import tensorflow as tf
+    import pathlib
 
-    from lmzoo.generation import generate_ids
+    import keras
 
-    served = tf.saved_model.load(args.model)
-    for signature in ("serve", "tokenize", "detokenize"):
-        if not hasattr(served, signature):
-            raise SystemExit(
-                f"{args.model} has no '{signature}' signature; export it with lmzoo."
-            )
-    prompt_ids = served.tokenize(tf.constant(args.prompt)).numpy()
-    ids = generate_ids(
-        lambda token_ids: served.serve(tf.constant(token_ids)).numpy(),
-        prompt_ids,
-        args.max_new_tokens,
-        context_length=args.context_length,
-        temperature=args.temperature,
-        top_k=args.top_k,
-        seed=args.seed,
+    from lmzoo.export import KERAS_FILE
+
+    keras_file = pathlib.Path(args.model)
+    if keras_file.is_dir():
+        keras_file = keras_file / "assets" / KERAS_FILE
+    if not keras_file.is_file():
+        raise FileNotFoundError(
+            f"{keras_file} not found: give a SavedModel folder written by lmzoo "
+            "(saved_models/<name>/<version>) or a .keras file."
+        )
+    model = keras.saving.load_model(keras_file)
+    print(
+        model.generate(
+            args.prompt,
+            max_new_tokens=args.max_new_tokens,
+            strategy=args.strategy,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            num_beams=args.num_beams,
+            seed=args.seed,
+        )
     )
-    print(served.detokenize(tf.constant(ids, dtype=tf.int32)).numpy().decode("utf-8"))
 
 
 def _run_presets(args):
@@ -165,16 +171,20 @@ def build_parser():
     train.set_defaults(run=_run_train)
 
     generate = commands.add_parser(
-        "generate", help="sample text from an exported SavedModel"
+        "generate", help="continue a prompt with an exported model (cached, compiled)"
     )
     generate.add_argument(
-        "--model", required=True, help="saved_models/<name>/<version>"
+        "--model", required=True, help="saved_models/<name>/<version> or a .keras file"
     )
     generate.add_argument("--prompt", required=True)
-    generate.add_argument("--max-new-tokens", type=int, default=200)
+    generate.add_argument("--max-new-tokens", type=int, default=100)
+    generate.add_argument(
+        "--strategy", choices=("greedy", "sample", "beam"), default="sample"
+    )
     generate.add_argument("--temperature", type=float, default=0.8)
     generate.add_argument("--top-k", type=int)
-    generate.add_argument("--context-length", type=int, default=128)
+    generate.add_argument("--top-p", type=float)
+    generate.add_argument("--num-beams", type=int, default=4)
     generate.add_argument("--seed", type=int)
     generate.set_defaults(run=_run_generate)
 

@@ -62,19 +62,21 @@ def test_generate_from_an_exported_model(shakespeare_tokenizer, tmp_path, capsys
         tokenizer=shakespeare_tokenizer,
     )
     path = export_language_model(model, tmp_path / "gpt")
-    args = [
-        "generate",
-        "--model",
-        str(path),
-        "--prompt",
-        "ROMEO:",
-        "--max-new-tokens",
-        "12",
-        "--seed",
-        "3",
-    ]
+    args = ["generate", "--model", str(path), "--prompt", "ROMEO:"]
+    args += ["--max-new-tokens", "12", "--seed", "3"]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert main(args) == 0
     assert capsys.readouterr().out == first
-    assert first.startswith("ROMEO:") and len(first.rstrip("\n")) >= 6 + 12
+    expected = model.generate(
+        "ROMEO:", max_new_tokens=12, strategy="sample", temperature=0.8, seed=3
+    )
+    assert first.rstrip("\n") == expected and expected.startswith("ROMEO:")
+    greedy = model.generate("ROMEO:", max_new_tokens=12)
+    assert main(args[:-2] + ["--strategy", "greedy"]) == 0
+    assert capsys.readouterr().out.rstrip("\n") == greedy
+
+
+def test_generate_from_a_missing_model_is_a_clear_error(tmp_path, capsys):
+    assert main(["generate", "--model", str(tmp_path), "--prompt", "x"]) == 2
+    assert "model.keras not found" in capsys.readouterr().err

@@ -10,7 +10,6 @@ from lmzoo.data import load_corpus
 from lmzoo.experiments.plots import plot_learning_curves
 from lmzoo.experiments.train import train_preset
 from lmzoo.export import export_language_model
-from lmzoo.generation import generate_text
 
 TABLE_COLUMNS = {
     "model": "model",
@@ -36,7 +35,7 @@ def compare(
     data_dir=None,
     seed=0,
     sample_prompt=None,
-    sample_tokens=200,
+    sample_tokens=100,
     eval_interval=100,
     eval_batches=8,
     verbose=1,
@@ -62,7 +61,8 @@ def compare(
         seed: int. Defaults to `0`.
         sample_prompt: optional str to start the samples from; defaults to the
             first 16 tokens of the validation split.
-        sample_tokens: int. Length of each sample. Defaults to `200`.
+        sample_tokens: int. New tokens in each sample, drawn with the cached
+            decoding loop (temperature 0.8). Defaults to `100`.
         eval_interval: int. Steps between validations. Defaults to `100`.
         eval_batches: optional int. Validation batches used during training;
             final figures use the whole split.
@@ -105,7 +105,9 @@ def compare(
         )
         curves[preset] = result.pop("curve")
         result["model"] = preset
-        result["sample"] = generate_text(model, prompt, sample_tokens, seed=seed)
+        result["sample"] = model.generate(
+            prompt, sample_tokens, strategy="sample", temperature=0.8, seed=seed
+        )
         if export_dir is not None:
             result["export_path"] = str(
                 export_language_model(model, pathlib.Path(export_dir) / preset)

@@ -8,6 +8,8 @@ import tempfile
 import keras
 import tensorflow as tf
 
+KERAS_FILE = "model.keras"
+
 
 def next_version(directory):
     """The next integer version folder under `directory` (TF Serving layout).
@@ -36,6 +38,10 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     - `serve(token_ids: int32 [B, T]) -> float32 logits [B, T, V]`
     - `tokenize(text: string scalar) -> int32 ids [T]` (with a tokenizer)
     - `detokenize(token_ids: int32 [T]) -> string scalar` (with a tokenizer)
+
+    `assets/model.keras` holds the Keras model too, so that lmzoo tools
+    (`lmzoo generate`) get the cached, compiled decoding loop; TensorFlow
+    Serving ignores it.
 
     The export is written to a temporary folder beside the target and renamed
     into place, so a failed export never leaves a half-written version.
@@ -88,6 +94,9 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     staging = tempfile.mkdtemp(dir=directory, prefix=f".{version}-")
     try:
         archive.write_out(staging, verbose=False)
+        assets = pathlib.Path(staging) / "assets"
+        assets.mkdir(exist_ok=True)
+        model.save(assets / KERAS_FILE)
         os.replace(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -1,8 +1,8 @@
-"""Simple autoregressive sampling that re-runs the model on the whole context.
+"""The reference sampler: re-runs the model on the whole context every step.
 
-This is the slow, obviously-correct reference: every step feeds the full
-(windowed) context again. It works with any callable that maps token ids to
-logits, a Keras model and a reloaded SavedModel's `serve` alike.
+Slow and obviously correct. The tests compare the cached, compiled loop in
+`decoding.py` against it; it also works with any callable that maps token ids
+to logits, such as a reloaded SavedModel's `serve` signature.
 """
 
 import numpy as np
@@ -73,38 +73,3 @@ def generate_ids(
         logits = np.asarray(logits_fn(np.array([context], dtype=np.int32)))
         ids.append(sample_next_token(logits[0, -1], temperature, top_k, rng))
     return ids
-
-
-def generate_text(
-    model, prompt, max_new_tokens=200, temperature=0.8, top_k=None, seed=None
-):
-    """Samples a continuation of `prompt` from an lmzoo model with a tokenizer.
-
-    Args:
-        model: an lmzoo language model whose `tokenizer` is set.
-        prompt: str.
-        max_new_tokens: int. Defaults to `200`.
-        temperature: float. Defaults to `0.8`.
-        top_k: optional int.
-        seed: optional int.
-
-    Returns:
-        str: the prompt and its continuation.
-
-    Example:
-    >>> print(generate_text(model, "ROMEO:", 100, seed=0))  # doctest: +SKIP
-    """
-    if model.tokenizer is None:
-        raise ValueError(
-            "This model has no tokenizer; use generate_ids with token ids."
-        )
-    ids = generate_ids(
-        lambda token_ids: model(token_ids, training=False),
-        model.tokenizer.encode(prompt),
-        max_new_tokens,
-        context_length=getattr(model, "max_sequence_length", None),
-        temperature=temperature,
-        top_k=top_k,
-        seed=seed,
-    )
-    return model.tokenizer.decode(ids)

@@ -10,6 +10,43 @@ from lmzoo.layers.masks import merge_attention_masks
 _MASKED_SCORE = -1e9
 
 
+def attend(query, key, value, mask=None, dropout_rate=0.0, seed=None, training=False):
+    """Attention on head-major tensors: the layout lmzoo computes and caches in.
+
+    With heads before positions, both products are batched matrix products
+    over `(B, H)` and a cached key/value tensor is used as it is, never
+    transposed.
+
+    Args:
+        query: `[B, H, Tq, D]`.
+        key: `[B, H, Tk, D]`.
+        value: `[B, H, Tk, Dv]`.
+        mask: optional bool tensor broadcastable to `[B, Tq, Tk]`.
+        dropout_rate: float. Dropout on the weights while training.
+        seed: optional seed or `keras.random.SeedGenerator` for the dropout.
+        training: bool.
+
+    Returns:
+        `(output [B, H, Tq, Dv] in value's dtype, weights [B, H, Tq, Tk] float32)`.
+
+    Example:
+    >>> q = k = v = keras.random.normal((2, 4, 5, 8))
+    >>> attend(q, k, v)[0].shape
+    TensorShape([2, 4, 5, 8])
+    """
+    scale = 1.0 / math.sqrt(query.shape[-1])
+    scores = ops.matmul(query, ops.swapaxes(key, -1, -2))  # (B, H, Tq, Tk)
+    scores = ops.cast(scores, "float32") * scale
+    if mask is not None:
+        mask = ops.expand_dims(ops.cast(mask, "bool"), axis=-3)  # (B, 1, Tq, Tk)
+        scores = ops.where(mask, scores, _MASKED_SCORE)
+    weights = ops.softmax(scores, axis=-1)
+    if training and dropout_rate > 0.0:
+        weights = keras.random.dropout(weights, dropout_rate, seed=seed)
+    output = ops.matmul(ops.cast(weights, value.dtype), value)  # (B, H, Tq, Dv)
+    return output, weights
+
+
 def scaled_dot_product_attention(
     query,
     key,
@@ -48,20 +85,10 @@ def scaled_dot_product_attention(
     >>> scaled_dot_product_attention(q, k, v).shape
     TensorShape([2, 5, 4, 8])
     """
-    head_dim = ops.shape(query)[-1]
-    scale = 1.0 / math.sqrt(head_dim)
-    scores = ops.einsum("bqhd,bkhd->bhqk", query, key)  # (B, H, Tq, Tk)
-    scores = ops.cast(scores, "float32") * scale
-    if mask is not None:
-        mask = ops.expand_dims(ops.cast(mask, "bool"), axis=-3)  # (B, 1, Tq, Tk)
-        scores = ops.where(mask, scores, _MASKED_SCORE)
-    weights = ops.softmax(scores, axis=-1)
-    if training and dropout_rate > 0.0:
-        weights = keras.random.dropout(weights, dropout_rate, seed=seed)
-    output = ops.einsum("bhqk,bkhd->bqhd", ops.cast(weights, value.dtype), value)
-    if return_weights:
-        return output, weights
-    return output
+    head_major = [ops.swapaxes(tensor, 1, 2) for tensor in (query, key, value)]
+    output, weights = attend(*head_major, mask, dropout_rate, seed, training)
+    output = ops.swapaxes(output, 1, 2)  # (B, Tq, H, Dv)
+    return (output, weights) if return_weights else output
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -88,10 +115,11 @@ class MultiHeadAttention(keras.layers.Layer):
         padding_mask: optional `[B, Tk]` bool tensor, True at real key tokens.
         attention_mask: optional `[B, Tq, Tk]` bool tensor.
         use_causal_mask: bool. Mask future positions. Defaults to `False`.
-        cache: optional `[B, 2, S, H, D]` key/value cache. With
+        cache: optional `(key, value)` pair of `[B, H, S, D]` tensors. With
             `cache_update_index` the new keys and values are written at that
             position and attention runs over the whole cache; without it the
-            cache is used as is (cross-attention to a fixed source).
+            cache is used as is (cross-attention to a fixed source, see
+            `compute_cache`).
         cache_update_index: optional int or scalar tensor.
         return_attention_scores: bool. Also return `[B, H, Tq, Tk]` weights.
         training: bool. Whether dropout is active.
@@ -157,7 +185,8 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def _split_heads(self, x):
         batch, length = ops.shape(x)[0], ops.shape(x)[1]
-        return ops.reshape(x, (batch, length, self.num_heads, self.head_dim))
+        x = ops.reshape(x, (batch, length, self.num_heads, self.head_dim))
+        return ops.transpose(x, (0, 2, 1, 3))  # (B, H, T, D)
 
     def _project(self, query, key, value):
         if self.fused_qkv:
@@ -166,8 +195,7 @@ class MultiHeadAttention(keras.layers.Layer):
                     "MultiHeadAttention(fused_qkv=True) only does self-attention: "
                     "call it without `key` and `value`."
                 )
-            qkv = self.qkv_dense(query)  # (B, T, 3 * H * D)
-            query, key, value = ops.split(qkv, 3, axis=-1)
+            query, key, value = ops.split(self.qkv_dense(query), 3, axis=-1)
         else:
             query = self.query_dense(query)
             key = self.key_dense(key)
@@ -176,6 +204,24 @@ class MultiHeadAttention(keras.layers.Layer):
             self._split_heads(query),
             self._split_heads(key),
             self._split_heads(value),
+        )
+
+    def compute_cache(self, value, key=None):
+        """Projects a fixed source once: the cross-attention cache of a decoder.
+
+        Args:
+            value: `[B, S, C]` tensor (an encoder's output).
+            key: optional `[B, S, C]` tensor; defaults to `value`.
+
+        Returns:
+            `(key, value)`, each `[B, H, S, D]`, for `call(..., cache=...)`
+            without `cache_update_index`.
+        """
+        if self.fused_qkv:
+            raise ValueError("A fused_qkv layer only does self-attention.")
+        key = value if key is None else key
+        return self._split_heads(self.key_dense(key)), self._split_heads(
+            self.value_dense(value)
         )
 
     def call(
@@ -200,25 +246,25 @@ class MultiHeadAttention(keras.layers.Layer):
                     "keys and values; a fused_qkv layer only does self-attention."
                 )
             query = self._split_heads(self.query_dense(query))
-            key, value = cache[:, 0], cache[:, 1]
+            key, value = cache
         else:
             query, key, value = self._project(query, key, value)
             if cache is not None:
-                start = (0, cache_update_index, 0, 0)
-                key = ops.slice_update(cache[:, 0], start, ops.cast(key, cache.dtype))
+                start = (0, 0, cache_update_index, 0)
+                key = ops.slice_update(cache[0], start, ops.cast(key, cache[0].dtype))
                 value = ops.slice_update(
-                    cache[:, 1], start, ops.cast(value, cache.dtype)
+                    cache[1], start, ops.cast(value, cache[1].dtype)
                 )
-                cache = ops.stack([key, value], axis=1)
+                cache = (key, value)
         mask = merge_attention_masks(
-            ops.shape(query)[1],
-            ops.shape(key)[1],
+            ops.shape(query)[2],
+            ops.shape(key)[2],
             padding_mask=padding_mask,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
             cache_index=0 if cache_update_index is None else cache_update_index,
         )
-        attended = scaled_dot_product_attention(
+        attended, weights = attend(
             query,
             key,
             value,
@@ -226,11 +272,9 @@ class MultiHeadAttention(keras.layers.Layer):
             dropout_rate=self.dropout,
             seed=self.seed_generator,
             training=bool(training),
-            return_weights=return_attention_scores,
         )
-        if return_attention_scores:
-            attended, weights = attended
-        batch, length = ops.shape(attended)[0], ops.shape(attended)[1]
+        batch, length = ops.shape(attended)[0], ops.shape(attended)[2]
+        attended = ops.transpose(attended, (0, 2, 1, 3))  # (B, Tq, H, D)
         output = self.output_dense(
             ops.reshape(attended, (batch, length, self.num_heads * self.head_dim))
         )

@@ -196,11 +196,13 @@ class TransformerDecoderBlock(_TransformerBlock):
         padding_mask: optional `[B, T]` bool tensor for the decoder tokens.
         encoder_padding_mask: optional `[B, S]` bool tensor.
         use_causal_mask: bool. Defaults to `True`.
-        cache: optional `[B, 2, L, H, D]` self-attention key/value cache.
+        cache: optional `(key, value)` self-attention cache, each `[B, H, L, D]`.
         cache_update_index: int or scalar tensor, where `inputs` start in the
             cache.
-        cross_attention_cache: optional `[B, 2, S, H, D]` precomputed
-            cross-attention keys and values (then `encoder_outputs` is ignored).
+        cross_attention_cache: optional `(key, value)` pair, each `[B, H, S, D]`,
+            from `self.cross_attention.compute_cache(encoder_outputs)`: the
+            source projected once per sequence (then `encoder_outputs` is
+            ignored).
         training: bool. Whether dropout is active.
 
     Returns:

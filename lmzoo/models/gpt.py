@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
 from lmzoo.models._inputs import (
     attach_tokenizer,
@@ -12,7 +13,7 @@ from lmzoo.models._inputs import (
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class GPT(keras.Model):
+class GPT(GenerationMixin, keras.Model):
     """GPT-2 style language model: pre-LayerNorm causal decoder blocks.
 
     token + position embedding -> N x (LN, causal self-attention, LN, MLP) ->
@@ -124,8 +125,8 @@ class GPT(keras.Model):
             x = block(x, padding_mask=padding_mask, training=training)
         return self.embedding.attend(self.final_layer_norm(x))  # (B, T, V)
 
-    def empty_cache(self, batch_size, max_length=None):
-        """A zero key/value cache for cached decoding.
+    def init_cache(self, batch_size, max_length=None):
+        """An empty key/value cache for `decode_step`.
 
         Args:
             batch_size: int.
@@ -133,40 +134,37 @@ class GPT(keras.Model):
                 `max_sequence_length`.
 
         Returns:
-            `[batch, layers, 2, max_length, heads, head_dim]` zeros in the
-            model's compute dtype.
+            A tuple with one `(key, value)` pair per layer, each a
+            `[batch, heads, max_length, head_dim]` zero tensor in the compute
+            dtype. Separate head-major tensors let XLA update each in place
+            and feed it to the attention product without a transpose.
         """
         max_length = max_length or self.max_sequence_length
         head_dim = self.hidden_dim // self.num_heads
-        shape = (batch_size, self.num_layers, 2, max_length, self.num_heads, head_dim)
-        return ops.zeros(shape, dtype=self.compute_dtype)
+        shape = (batch_size, self.num_heads, max_length, head_dim)
+        return tuple(
+            (ops.zeros(shape, self.compute_dtype), ops.zeros(shape, self.compute_dtype))
+            for _ in range(self.num_layers)
+        )
 
-    def call_with_cache(self, token_ids, cache, cache_update_index, padding_mask=None):
-        """Runs new tokens against a key/value cache (prefill or one decoding step).
+    def decode_step(self, token_ids, cache, index):
+        """Runs new tokens against the key/value cache (a prompt or one step).
 
         Args:
             token_ids: `[B, T]` int tensor, the tokens at positions
-                `cache_update_index ... cache_update_index + T - 1`.
-            cache: `[B, layers, 2, S, H, D]` cache from `empty_cache` or a
-                previous call.
-            cache_update_index: int or scalar tensor.
-            padding_mask: optional `[B, S]` bool mask over cache positions.
+                `index ... index + T - 1`.
+            cache: the tuple from `init_cache` or a previous call.
+            index: int or scalar tensor.
 
         Returns:
             `(logits [B, T, V] float32, updated cache)`.
         """
-        x = self.embedding(token_ids, start_index=cache_update_index)
-        layer_caches = []
-        for index, block in enumerate(self.blocks):
-            x, layer_cache = block(
-                x,
-                padding_mask=padding_mask,
-                cache=cache[:, index],
-                cache_update_index=cache_update_index,
-            )
-            layer_caches.append(layer_cache)
-        logits = self.embedding.attend(self.final_layer_norm(x))
-        return logits, ops.stack(layer_caches, axis=1)
+        x = self.embedding(token_ids, start_index=index)
+        updated = []
+        for block, layer_cache in zip(self.blocks, cache, strict=True):
+            x, layer_cache = block(x, cache=layer_cache, cache_update_index=index)
+            updated.append(layer_cache)
+        return self.embedding.attend(self.final_layer_norm(x)), tuple(updated)
 
     def get_config(self):
         return super().get_config() | {

@@ -1,7 +1,9 @@
 """The LSTM language model: the baseline lmzoo compares Transformers against."""
 
 import keras
+from keras import ops
 
+from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.models._inputs import (
     attach_tokenizer,
     serialize_tokenizer,
@@ -10,7 +12,7 @@ from lmzoo.models._inputs import (
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class LSTMLanguageModel(keras.Model):
+class LSTMLanguageModel(GenerationMixin, keras.Model):
     """Embedding -> stacked LSTM -> Dense (or tied) logits.
 
     Args:
@@ -120,12 +122,39 @@ class LSTMLanguageModel(keras.Model):
             x = self.dropout_layer(x, training=training)
             states.append([hidden, carry])
         if self.tie_embeddings:
-            embeddings = keras.ops.cast(self.embedding.embeddings, x.dtype)
-            logits = keras.ops.matmul(x, keras.ops.transpose(embeddings))
+            embeddings = ops.cast(self.embedding.embeddings, x.dtype)
+            logits = ops.matmul(x, ops.transpose(embeddings))
         else:
             logits = self.output_dense(x)
-        logits = keras.ops.cast(logits, "float32")
+        logits = ops.cast(logits, "float32")
         return (logits, states) if return_state else logits
+
+    def init_cache(self, batch_size, max_length=None):
+        """The zero state, the LSTM's whole "cache" for `decode_step`.
+
+        Args:
+            batch_size: int.
+            max_length: ignored (an LSTM's state does not grow).
+
+        Returns:
+            A list of `[h, c]` pairs, one per layer, each `[batch, hidden_dim]`.
+        """
+        zeros = ops.zeros((batch_size, self.hidden_dim), dtype=self.compute_dtype)
+        return [[zeros, zeros] for _ in range(self.num_layers)]
+
+    def decode_step(self, token_ids, cache, index):
+        """Advances the recurrent state over new tokens.
+
+        Args:
+            token_ids: `[B, T]` int tensor.
+            cache: the state from `init_cache` or a previous call.
+            index: position of the first token (unused; part of the decoder
+                interface).
+
+        Returns:
+            `(logits [B, T, V] float32, new state)`.
+        """
+        return self(token_ids, initial_state=cache, return_state=True)
 
     def get_config(self):
         return super().get_config() | {

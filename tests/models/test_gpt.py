@@ -61,13 +61,11 @@ def test_too_long_input_is_refused():
 def test_cached_forward_matches_full_forward(token_batch):
     model = GPT(**SMALL)
     full = model(token_batch)
-    cache = model.empty_cache(2)
-    logits, cache = model.call_with_cache(token_batch[:, :10], cache, 0)
+    cache = model.init_cache(2)
+    logits, cache = model.decode_step(token_batch[:, :10], cache, 0)
     np.testing.assert_allclose(logits, full[:, :10], atol=1e-5)
     for index in range(10, 16):
-        step, cache = model.call_with_cache(
-            token_batch[:, index : index + 1], cache, index
-        )
+        step, cache = model.decode_step(token_batch[:, index : index + 1], cache, index)
         np.testing.assert_allclose(step[:, 0], full[:, index], atol=1e-5)
 
 

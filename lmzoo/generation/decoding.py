@@ -1,0 +1,342 @@
+"""One compiled decoding loop over a static cache, for any lmzoo decoder.
+
+A model takes part by implementing two methods:
+
+- `init_cache(batch_size, max_length)`: the empty cache (GPT: one
+  `[B, 2, max_length, H, D]` key/value tensor per layer; LSTM: its zero state);
+- `decode_step(token_ids, cache, index)`: logits for `token_ids` (`[B, T]`)
+  placed at positions `index ...`, and the updated cache.
+
+The loop feeds position `i - 1` and writes position `i`, from `i = 1`, so the
+prompt runs through the same step body as generation (rows whose prompt is
+longer than `i` keep their prompt token). One step body means one copy of the
+model in the XLA program, which halves compile time against a separate
+prefill. Prompts are right-aligned and padded to a bucket of 16 tokens, so
+every prompt length in a bucket reuses one compiled program.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+from lmzoo.generation.samplers import next_tokens
+
+BUCKET = 16
+_NEGATIVE = -1e9
+
+
+def _bucketed_length(longest_prompt, max_new_tokens, max_length):
+    total = -(-longest_prompt // BUCKET) * BUCKET + max_new_tokens
+    if max_length is None or total <= max_length:
+        return total
+    if longest_prompt + max_new_tokens > max_length:
+        raise ValueError(
+            f"A prompt of {longest_prompt} tokens plus max_new_tokens={max_new_tokens} "
+            f"exceeds the model's max_sequence_length={max_length}."
+        )
+    return max_length
+
+
+def prepare_prompts(token_ids, padding_mask=None):
+    """Right-aligns a batch of prompts: each row's real tokens first, in order.
+
+    Left-padded, right-padded and ragged (list of lists) prompts all come out
+    the same way, so the decoding loop handles one layout.
+
+    Args:
+        token_ids: `[B, T]` ints, or a list of per-row token lists.
+        padding_mask: optional `[B, T]` bools, True at real tokens. Defaults to
+            all True for an array, and to the row lengths for lists.
+
+    Returns:
+        `(token_ids [B, T] int32, lengths [B] int32)` NumPy arrays.
+
+    Example:
+    >>> ids, lengths = prepare_prompts([[0, 0, 5, 6], [7, 8, 9, 1]],
+    ...                                [[0, 0, 1, 1], [1, 1, 1, 1]])
+    >>> ids.tolist(), lengths.tolist()
+    ([[5, 6, 0, 0], [7, 8, 9, 1]], [2, 4])
+    """
+    if (
+        isinstance(token_ids, list | tuple)
+        and token_ids
+        and not np.isscalar(token_ids[0])
+    ):
+        rows = [np.asarray(row, np.int32).ravel() for row in token_ids]
+        width = max(len(row) for row in rows)
+        mask = np.array([[j < len(row) for j in range(width)] for row in rows])
+        token_ids = np.array([np.pad(row, (0, width - len(row))) for row in rows])
+        padding_mask = mask if padding_mask is None else padding_mask
+    token_ids = np.asarray(token_ids, np.int32)
+    if token_ids.ndim == 1:
+        token_ids = token_ids[None]
+    if token_ids.ndim != 2:
+        raise ValueError(
+            f"Prompts must be [batch, length] ids, got shape {token_ids.shape}."
+        )
+    mask = (
+        np.ones(token_ids.shape, bool)
+        if padding_mask is None
+        else np.asarray(padding_mask, bool).reshape(token_ids.shape)
+    )
+    lengths = mask.sum(axis=1).astype(np.int32)
+    if (lengths == 0).any():
+        raise ValueError("Every prompt needs at least one token; some rows are empty.")
+    order = np.argsort(~mask, axis=1, kind="stable")
+    aligned = np.take_along_axis(token_ids, order, axis=1)
+    aligned[np.arange(aligned.shape[1])[None] >= lengths[:, None]] = 0
+    return aligned, lengths
+
+
+def _write_column(ids, index, column):
+    positions = tf.range(tf.shape(ids)[1])[None, :]
+    return tf.where(positions == index, column[:, None], ids)
+
+
+def _is_stop(tokens, stop_token_ids):
+    if not stop_token_ids:
+        return tf.zeros_like(tokens, tf.bool)
+    stops = tf.constant(stop_token_ids, tf.int32)
+    return tf.reduce_any(tokens[:, None] == stops[None, :], axis=-1)
+
+
+def sampling_loop(
+    model, token_ids, lengths, seed, config, max_new_tokens, stop_token_ids
+):
+    """Greedy or random decoding as one `tf.while_loop` (call it inside a tf.function).
+
+    Args:
+        model: a model with `init_cache` and `decode_step`.
+        token_ids: `[B, L]` int32, right-aligned prompts padded to the total length.
+        lengths: `[B]` int32 prompt lengths.
+        seed: `[2]` int32 seed for stateless sampling.
+        config: `SamplerConfig` with strategy `"greedy"` or `"sample"`.
+        max_new_tokens: int.
+        stop_token_ids: tuple of ints.
+
+    Returns:
+        `(token_ids [B, L], lengths [B])`: each row holds its prompt and its
+        continuation, then padding (0) from `lengths` on.
+    """
+    batch, total = token_ids.shape
+    limits = lengths + max_new_tokens
+    cache = model.init_cache(batch, total)
+
+    def body(index, ids, cache, done, final_lengths):
+        current = tf.gather(ids, [index - 1], axis=1)  # (B, 1)
+        logits, cache = model.decode_step(current, cache, index - 1)
+        step_seed = tf.stack([seed[0], seed[1] + index])
+        sampled = next_tokens(tf.cast(logits[:, -1], tf.float32), config, step_seed)
+        in_prompt = index < lengths
+        token = tf.where(in_prompt, tf.gather(ids, index, axis=1), sampled)
+        token = tf.where(done, 0, token)
+        final_lengths = tf.where(done, final_lengths, index + 1)
+        finished = ~in_prompt & (
+            _is_stop(token, stop_token_ids) | (index + 1 >= limits)
+        )
+        return (
+            index + 1,
+            _write_column(ids, index, token),
+            cache,
+            done | finished,
+            final_lengths,
+        )
+
+    def cond(index, ids, cache, done, final_lengths):
+        return (index < total) & ~tf.reduce_all(done)
+
+    _, ids, _, _, final_lengths = tf.while_loop(
+        cond,
+        body,
+        (tf.constant(1), token_ids, cache, tf.zeros([batch], tf.bool), lengths),
+        maximum_iterations=total,
+    )
+    return ids, final_lengths
+
+
+def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_token_ids):
+    """Beam search as one `tf.while_loop` (call it inside a tf.function).
+
+    Keeps `num_beams` hypotheses per row, scored by the sum of their tokens'
+    log-probabilities; finished hypotheses stay in the beam with their score.
+    The best is chosen by `score / generated_length ** length_penalty`.
+
+    Args:
+        model: a model with `init_cache` and `decode_step`.
+        token_ids: `[B, L]` int32 right-aligned prompts.
+        lengths: `[B]` int32 prompt lengths.
+        config: `SamplerConfig` with strategy `"beam"`.
+        max_new_tokens: int.
+        stop_token_ids: tuple of ints.
+
+    Returns:
+        `(token_ids [B, L], lengths [B], scores [B])`, scores being the summed
+        log-probabilities of the chosen continuations.
+    """
+    batch, total = token_ids.shape
+    width = config.num_beams
+    flat = batch * width
+    ids = tf.repeat(token_ids, width, axis=0)  # (B * W, L)
+    row_lengths = tf.repeat(lengths, width)
+    limits = row_lengths + max_new_tokens
+    scores = tf.tile(tf.constant([0.0] + [_NEGATIVE] * (width - 1))[None], [batch, 1])
+    cache = model.init_cache(flat, total)
+    base = tf.range(batch)[:, None] * width
+
+    def body(index, ids, cache, done, final_lengths, scores):
+        current = tf.gather(ids, [index - 1], axis=1)
+        logits, cache = model.decode_step(current, cache, index - 1)
+        log_probs = tf.nn.log_softmax(tf.cast(logits[:, -1], tf.float32))  # (B * W, V)
+        vocabulary = tf.shape(log_probs)[-1]
+        in_prompt = index < row_lengths
+        forced = tf.where(in_prompt, tf.gather(ids, index, axis=1), 0)
+        only_forced = tf.where(
+            tf.one_hot(forced, vocabulary, on_value=True, off_value=False),
+            0.0,
+            _NEGATIVE,
+        )
+        log_probs = tf.where((in_prompt | done)[:, None], only_forced, log_probs)
+        candidates = scores[:, :, None] + tf.reshape(log_probs, [batch, width, -1])
+        scores, flat_choice = tf.math.top_k(
+            tf.reshape(candidates, [batch, -1]), k=width
+        )
+        parents = tf.reshape(base + flat_choice // vocabulary, [-1])  # (B * W,)
+        token = tf.reshape(flat_choice % vocabulary, [-1])
+        ids, done, final_lengths, limits_now, prompt_now = (
+            tf.gather(t, parents) for t in (ids, done, final_lengths, limits, in_prompt)
+        )
+        cache = tf.nest.map_structure(lambda t: tf.gather(t, parents), cache)
+        final_lengths = tf.where(done, final_lengths, index + 1)
+        finished = ~prompt_now & (
+            _is_stop(token, stop_token_ids) | (index + 1 >= limits_now)
+        )
+        return (
+            index + 1,
+            _write_column(ids, index, token),
+            cache,
+            done | finished,
+            final_lengths,
+            scores,
+        )
+
+    def cond(index, ids, cache, done, final_lengths, scores):
+        return (index < total) & ~tf.reduce_all(done)
+
+    _, ids, _, _, final_lengths, scores = tf.while_loop(
+        cond,
+        body,
+        (tf.constant(1), ids, cache, tf.zeros([flat], tf.bool), row_lengths, scores),
+        maximum_iterations=total,
+    )
+    generated = tf.cast(
+        tf.reshape(final_lengths, [batch, width]) - lengths[:, None], tf.float32
+    )
+    normalized = scores / tf.maximum(generated, 1.0) ** config.length_penalty
+    best = tf.argmax(normalized, axis=-1, output_type=tf.int32) + base[:, 0]
+    return (
+        tf.gather(ids, best),
+        tf.gather(final_lengths, best),
+        tf.gather(tf.reshape(scores, [-1]), best),
+    )
+
+
+class Generator:
+    """Compiles and caches one decoding program per (batch, bucket, settings).
+
+    Args:
+        model: a model with `init_cache` and `decode_step` (GPT, LSTM).
+        jit_compile: bool. Compile the loop with XLA. Defaults to `True`.
+
+    Example:
+    >>> generator = Generator(model)  # doctest: +SKIP
+    >>> generator([[1, 2, 3]], max_new_tokens=5)["token_ids"]  # doctest: +SKIP
+    """
+
+    def __init__(self, model, jit_compile=True):
+        self.model = model
+        self.jit_compile = jit_compile
+        self.trace_count = 0
+        self._programs = {}
+
+    def _program(self, key, config, max_new_tokens, stop_token_ids):
+        if key not in self._programs:
+
+            def decode(token_ids, lengths, seed):
+                self.trace_count += 1
+                if config.strategy == "beam":
+                    return beam_search_loop(
+                        self.model,
+                        token_ids,
+                        lengths,
+                        config,
+                        max_new_tokens,
+                        stop_token_ids,
+                    )
+                ids, final_lengths = sampling_loop(
+                    self.model,
+                    token_ids,
+                    lengths,
+                    seed,
+                    config,
+                    max_new_tokens,
+                    stop_token_ids,
+                )
+                return ids, final_lengths, tf.zeros_like(lengths, tf.float32)
+
+            self._programs[key] = tf.function(decode, jit_compile=self.jit_compile)
+        return self._programs[key]
+
+    def __call__(
+        self,
+        token_ids,
+        config,
+        max_new_tokens,
+        padding_mask=None,
+        stop_token_ids=(),
+        seed=None,
+    ):
+        """Generates continuations of a batch of prompts.
+
+        Args:
+            token_ids: `[B, T]` prompt ids (left- or right-padded) or a list of
+                per-row id lists.
+            config: `SamplerConfig`.
+            max_new_tokens: int.
+            padding_mask: optional `[B, T]` bools, True at real prompt tokens.
+            stop_token_ids: ints; a row stops after emitting one of them.
+            seed: optional int; the same seed gives the same samples.
+
+        Returns:
+            dict of NumPy arrays: `token_ids` `[B, L]` (prompt then continuation,
+            0 after the end), `padding_mask` `[B, L]`, `lengths` `[B]` and
+            `scores` `[B]` (beam search log-probabilities; 0 otherwise).
+        """
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}.")
+        aligned, lengths = prepare_prompts(token_ids, padding_mask)
+        total = _bucketed_length(
+            int(lengths.max()),
+            max_new_tokens,
+            getattr(self.model, "max_sequence_length", None),
+        )
+        padded = np.zeros((len(aligned), total), np.int32)
+        width = min(aligned.shape[1], total)
+        padded[:, :width] = aligned[:, :width]
+        stop_token_ids = tuple(int(token) for token in stop_token_ids)
+        key = (padded.shape, config, max_new_tokens, stop_token_ids)
+        program = self._program(key, config, max_new_tokens, stop_token_ids)
+        if seed is None:
+            seed = np.random.default_rng().integers(2**31 - 1)
+        ids, final_lengths, scores = program(
+            tf.constant(padded),
+            tf.constant(lengths),
+            tf.constant([int(seed), 0], tf.int32),
+        )
+        ids, final_lengths = ids.numpy(), final_lengths.numpy()
+        end = int(final_lengths.max())
+        mask = np.arange(end)[None] < final_lengths[:, None]
+        return {
+            "token_ids": np.where(mask, ids[:, :end], 0),
+            "padding_mask": mask,
+            "lengths": final_lengths,
+            "scores": scores.numpy(),
+        }

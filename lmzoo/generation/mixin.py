@@ -1,0 +1,107 @@
+"""`model.generate(...)` for every lmzoo decoder."""
+
+import numpy as np
+
+from lmzoo.generation.decoding import Generator
+from lmzoo.generation.samplers import SamplerConfig
+
+
+class GenerationMixin:
+    """Adds `generate` to a model that implements `init_cache` and `decode_step`."""
+
+    def generate(
+        self,
+        prompts,
+        max_new_tokens=64,
+        strategy="greedy",
+        temperature=1.0,
+        top_k=None,
+        top_p=None,
+        num_beams=4,
+        length_penalty=1.0,
+        stop_token_ids=(),
+        seed=None,
+        padding_mask=None,
+    ):
+        """Continues prompts with a cached, XLA-compiled decoding loop.
+
+        Args:
+            prompts: a string or list of strings (through the model's
+                tokenizer), or token ids: `[B, T]` (left- or right-padded, with
+                `padding_mask`) or a list of id lists of different lengths.
+            max_new_tokens: int. Tokens to add per row. Defaults to `64`.
+            strategy: `"greedy"`, `"sample"` or `"beam"`. Defaults to `"greedy"`.
+            temperature: float. For `"sample"`. Defaults to `1.0`.
+            top_k: optional int. For `"sample"`.
+            top_p: optional float. For `"sample"` (nucleus sampling).
+            num_beams: int. For `"beam"`. Defaults to `4`.
+            length_penalty: float. For `"beam"`. Defaults to `1.0`.
+            stop_token_ids: ints; a row ends after emitting one of them.
+            seed: optional int; the same seed gives the same samples.
+            padding_mask: optional `[B, T]` bools for padded id prompts.
+
+        Returns:
+            For text prompts, the prompt plus continuation as a string (or a
+            list of strings). For ids, a dict of NumPy arrays: `token_ids`
+            `[B, L]` (prompt then continuation, 0 after each row's end),
+            `padding_mask`, `lengths` and `scores`.
+
+        Example:
+        >>> model.generate("ROMEO:", max_new_tokens=50, strategy="sample",
+        ...                top_k=10, seed=0)  # doctest: +SKIP
+        """
+        config = SamplerConfig(
+            strategy, temperature, top_k, top_p, num_beams, length_penalty
+        )
+        if self.__dict__.get("_generator") is None:
+            object.__setattr__(self, "_generator", Generator(self))
+        text_input = isinstance(prompts, str) or (
+            isinstance(prompts, list | tuple)
+            and prompts
+            and isinstance(prompts[0], str)
+        )
+        if not text_input:
+            return self._generator(
+                prompts, config, max_new_tokens, padding_mask, stop_token_ids, seed
+            )
+        if self.tokenizer is None:
+            raise ValueError("This model has no tokenizer: pass token ids, not text.")
+        texts = [prompts] if isinstance(prompts, str) else list(prompts)
+        output = self._generator(
+            [self.tokenizer.encode(text) for text in texts],
+            config,
+            max_new_tokens,
+            stop_token_ids=stop_token_ids,
+            seed=seed,
+        )
+        decoded = [
+            self.tokenizer.decode(row[:length])
+            for row, length in zip(output["token_ids"], output["lengths"], strict=True)
+        ]
+        return decoded[0] if isinstance(prompts, str) else decoded
+
+
+def token_log_probabilities(model, token_ids, start):
+    """Sum of log p(token_t | tokens_<t) over positions `start ...` of each row.
+
+    A full forward pass, independent of the cached loop: tests use it to score
+    what the loop produced.
+
+    Args:
+        model: an lmzoo language model.
+        token_ids: `[B, T]` ints.
+        start: int. First scored position (the prompt length).
+
+    Returns:
+        `[B]` float64 NumPy array.
+
+    Example:
+    >>> token_log_probabilities(model, ids, start=4)  # doctest: +SKIP
+    """
+    token_ids = np.asarray(token_ids, np.int32)
+    logits = np.asarray(model(token_ids), np.float64)
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    picked = np.take_along_axis(log_probs[:, :-1], token_ids[:, 1:, None], axis=-1)[
+        ..., 0
+    ]
+    return picked[:, start - 1 :].sum(axis=1)
