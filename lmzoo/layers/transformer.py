@@ -235,6 +235,23 @@ class TransformerDecoderBlock(_TransformerBlock):
         self._build_feedforward(inputs_shape)
         self.built = True
 
+    def compute_cross_attention_cache(self, encoder_outputs):
+        """Projects the encoder outputs once for cached decoding.
+
+        A translation decoder calls this once per source sentence and passes
+        the result as `cross_attention_cache` at every decoding step, instead
+        of re-projecting the whole source each step.
+
+        Args:
+            encoder_outputs: `[B, S, C]` tensor.
+
+        Returns:
+            `(key, value)`, each `[B, H, S, D]`.
+        """
+        if self.cross_attention is None:
+            raise ValueError("This block was built without cross-attention.")
+        return self.cross_attention.compute_cache(encoder_outputs)
+
     def call(
         self,
         inputs,
