@@ -8,7 +8,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _add_budget_arguments(parser, default_minutes):
+def _add_budget_arguments(parser, default_minutes, sequence_length=128, batch_size=32):
     parser.add_argument(
         "--budget-minutes",
         type=float,
@@ -18,13 +18,13 @@ def _add_budget_arguments(parser, default_minutes):
     parser.add_argument(
         "--budget-tokens", type=int, help="training-token budget per model"
     )
-    parser.add_argument("--sequence-length", type=int, default=128)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--sequence-length", type=int, default=sequence_length)
+    parser.add_argument("--batch-size", type=int, default=batch_size)
     parser.add_argument(
         "--data-dir", help="folder holding <corpus>/<files> (else $LMZOO_DATA)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--eval-interval", type=int, default=100)
+    parser.add_argument("--eval-interval", type=int)
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
 
 
@@ -63,14 +63,6 @@ def _run_compare(args):
 def _run_train(args):
     from lmzoo.experiments import train_preset
 
-    if (
-        args.steps is None
-        and args.budget_minutes is None
-        and args.budget_tokens is None
-    ):
-        raise SystemExit(
-            "lmzoo train: give --steps, --budget-minutes or --budget-tokens."
-        )
     _, result = train_preset(
         args.preset,
         args.corpus,
@@ -82,6 +74,7 @@ def _run_train(args):
         max_seconds=_minutes_to_seconds(args.budget_minutes),
         learning_rate=args.learning_rate,
         eval_interval=args.eval_interval,
+        epochs=args.epochs,
         seed=args.seed,
         verbose=0 if args.quiet else 1,
     )
@@ -167,7 +160,10 @@ def build_parser():
     train.add_argument("--corpus", default="tinyshakespeare")
     train.add_argument("--steps", type=int)
     train.add_argument("--learning-rate", type=float)
-    _add_budget_arguments(train, default_minutes=None)
+    train.add_argument(
+        "--epochs", type=int, help="for stateful presets (lstm-ptb-small)"
+    )
+    _add_budget_arguments(train, None, sequence_length=None, batch_size=None)
     train.set_defaults(run=_run_train)
 
     generate = commands.add_parser(

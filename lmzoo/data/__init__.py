@@ -9,6 +9,7 @@ from lmzoo.data.corpora import (
     read_text,
 )
 from lmzoo.data.pipelines import language_model_dataset
+from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
 from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level
 
@@ -23,5 +24,6 @@ __all__ = [
     "load_corpus",
     "load_tfds_corpus",
     "read_text",
+    "stateful_streams",
     "tokenizer_for_level",
 ]

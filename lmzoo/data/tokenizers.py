@@ -184,6 +184,11 @@ class WordTokenizer(_VocabularyTokenizer):
             words = words[: max_vocabulary_size - 1]
         return cls(words, **kwargs)
 
+    @property
+    def end_of_line_id(self):
+        """The id of the end-of-line token (`<eos>`)."""
+        return self.vocabulary.index(self.end_of_line) + 1
+
     def _split(self, text):
         text = tf.strings.regex_replace(text, "\n", f" {self.end_of_line} ")
         return tf.strings.split(text)

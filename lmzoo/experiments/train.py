@@ -1,12 +1,28 @@
 """Train one preset on one corpus under a budget and report its figures."""
 
 import math
+import time
 
 import keras
 
 from lmzoo import models
-from lmzoo.data import Corpus, language_model_dataset, load_corpus
-from lmzoo.training import compile_language_model, train_language_model
+from lmzoo.data import Corpus, language_model_dataset, load_corpus, stateful_streams
+from lmzoo.training import (
+    ResetStates,
+    SequenceCrossEntropy,
+    compile_language_model,
+    halving_schedule,
+    language_model_metrics,
+    train_language_model,
+)
+
+_DEFAULTS = {
+    "sequence_length": 128,
+    "batch_size": 32,
+    "warmup_steps": 100,
+    "eval_interval": 100,
+    "clipnorm": 1.0,
+}
 
 
 def evaluate_split(model, token_ids, sequence_length, batch_size):
@@ -27,8 +43,17 @@ def evaluate_split(model, token_ids, sequence_length, batch_size):
     {'loss': 1.52, 'perplexity': 4.57}
     """
     dataset = language_model_dataset(token_ids, sequence_length, batch_size)
-    perplexity = model.evaluate(dataset, return_dict=True, verbose=0)["perplexity"]
-    return {"loss": math.log(perplexity), "perplexity": perplexity}
+    return _figures(model.evaluate(dataset, return_dict=True, verbose=0))
+
+
+def _figures(logs):
+    return {"loss": math.log(logs["perplexity"]), "perplexity": logs["perplexity"]}
+
+
+def _report(result, split, figures):
+    prefix = "val" if split == "validation" else split
+    result[f"{prefix}_loss"] = figures["loss"]
+    result[f"{prefix}_perplexity"] = figures["perplexity"]
 
 
 def train_preset(
@@ -36,21 +61,24 @@ def train_preset(
     corpus="tinyshakespeare",
     tokenizer=None,
     data_dir=None,
-    sequence_length=128,
-    batch_size=32,
     max_steps=None,
     max_tokens=None,
     max_seconds=None,
     learning_rate=None,
-    warmup_steps=100,
-    eval_interval=100,
     eval_batches=8,
     seed=0,
     callbacks=(),
     verbose=1,
-    **model_overrides,
+    model_overrides=None,
+    **recipe,
 ):
-    """Builds a preset, trains it on a corpus under a budget and evaluates it.
+    """Builds a preset, trains it on a corpus and evaluates it on every split.
+
+    Presets carry a recipe (`lmzoo.models.PRESETS[name].recipe`): window,
+    batch, steps or epochs, warmup. Arguments given here override it. A
+    stateful recipe (`lstm-ptb-small`) trains epoch by epoch on
+    `stateful_streams` with SGD and a halving learning rate; the others use
+    AdamW with warmup + cosine decay over the budget.
 
     Args:
         preset: str. A name in `lmzoo.models.PRESETS`.
@@ -59,17 +87,16 @@ def train_preset(
         tokenizer: optional tokenizer; defaults to one built from the
             training split.
         data_dir: optional data folder for `load_corpus`.
-        sequence_length: int. Training window. Defaults to `128`.
-        batch_size: int. Defaults to `32`.
-        max_steps, max_tokens, max_seconds: the training budget (at least one).
+        max_steps, max_tokens, max_seconds: the budget; defaults to the
+            recipe's `max_steps` (or `epochs` for a stateful recipe).
         learning_rate: optional float; defaults to the preset's.
-        warmup_steps: int. Defaults to `100`.
-        eval_interval: int. Steps between validations. Defaults to `100`.
         eval_batches: optional int. Validation batches used during training.
         seed: int. Seeds weights and batches. Defaults to `0`.
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
-        **model_overrides: constructor arguments for the model (`dtype`, ...).
+        model_overrides: optional dict of constructor arguments (`dtype`, ...).
+        **recipe: `sequence_length`, `batch_size`, `warmup_steps`,
+            `eval_interval`, `epochs`, `clipnorm`.
 
     Returns:
         `(model, result)`, where `result` is a dict with `preset`, `corpus`,
@@ -80,17 +107,41 @@ def train_preset(
     Example:
     >>> model, result = train_preset("gpt-nano", max_seconds=60)  # doctest: +SKIP
     """
+    spec = models.get_preset(preset)
+    recipe = (
+        _DEFAULTS | spec.recipe | {k: v for k, v in recipe.items() if v is not None}
+    )
     if not isinstance(corpus, Corpus):
         corpus = load_corpus(corpus, data_dir=data_dir)
     tokenizer = tokenizer or corpus.build_tokenizer()
     keras.utils.set_random_seed(seed)
     model = models.get(
-        preset, tokenizer.vocabulary_size, tokenizer=tokenizer, **model_overrides
+        preset,
+        tokenizer.vocabulary_size,
+        tokenizer=tokenizer,
+        **(model_overrides or {}),
     )
-    max_length = getattr(model, "max_sequence_length", None)
     split_ids = {
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text
     }
+    learning_rate = learning_rate or spec.learning_rate
+    result = {"preset": preset, "corpus": corpus.name}
+    if getattr(model, "stateful", False):
+        _train_stateful(
+            model,
+            tokenizer,
+            split_ids,
+            recipe,
+            learning_rate,
+            callbacks,
+            verbose,
+            result,
+        )
+        return model, result
+    if max_steps is None and max_tokens is None and max_seconds is None:
+        max_steps = recipe.get("max_steps")
+    sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
+    max_length = getattr(model, "max_sequence_length", None)
     train_dataset = language_model_dataset(
         split_ids["train"],
         sequence_length,
@@ -105,8 +156,9 @@ def train_preset(
         batch_size,
         max_sequence_length=max_length,
     )
-    learning_rate = learning_rate or models.get_preset(preset).learning_rate
-    compile_language_model(model, learning_rate=learning_rate)
+    compile_language_model(
+        model, learning_rate=learning_rate, clipnorm=recipe["clipnorm"]
+    )
     budget = train_language_model(
         model,
         train_dataset,
@@ -116,15 +168,13 @@ def train_preset(
         max_steps=max_steps,
         max_tokens=max_tokens,
         max_seconds=max_seconds,
-        warmup_steps=warmup_steps,
-        eval_interval=eval_interval,
+        warmup_steps=recipe["warmup_steps"],
+        eval_interval=recipe["eval_interval"],
         eval_batches=eval_batches,
         callbacks=callbacks,
         verbose=verbose,
     )
-    result = {
-        "preset": preset,
-        "corpus": corpus.name,
+    result |= {
         "parameters": model.count_params(),
         "steps": budget.steps,
         "train_tokens": budget.tokens,
@@ -136,8 +186,61 @@ def train_preset(
             figures = evaluate_split(
                 model, split_ids[split], sequence_length, batch_size
             )
-            prefix = "val" if split == "validation" else "test"
-            result[f"{prefix}_loss"] = figures["loss"]
-            result[f"{prefix}_perplexity"] = figures["perplexity"]
+            _report(result, split, figures)
     result["curve"] = budget.curve
     return model, result
+
+
+def _train_stateful(
+    model, tokenizer, split_ids, recipe, learning_rate, callbacks, verbose, result
+):
+    """Zaremba et al.'s recipe: stateful streams, SGD, halving rate, epochs."""
+    sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
+    start = getattr(tokenizer, "end_of_line_id", None)
+    streams = {
+        split: stateful_streams(ids, batch_size, sequence_length, start_token=start)
+        for split, ids in split_ids.items()
+    }
+    model.compile(
+        optimizer=keras.optimizers.SGD(
+            learning_rate, global_clipnorm=recipe["clipnorm"]
+        ),
+        loss=SequenceCrossEntropy(sequence_length),
+        metrics=language_model_metrics(),
+        jit_compile=False,
+    )
+    curve = []
+    record = keras.callbacks.LambdaCallback(
+        on_epoch_end=lambda epoch, logs: curve.append(
+            {"epoch": epoch + 1, "val_loss": math.log(logs["val_perplexity"])}
+        )
+    )
+    started = time.perf_counter()
+    history = model.fit(
+        streams["train"],
+        epochs=recipe["epochs"],
+        validation_data=streams["validation"],
+        shuffle=False,
+        callbacks=[
+            ResetStates(),
+            keras.callbacks.LearningRateScheduler(halving_schedule(learning_rate)),
+            record,
+            *callbacks,
+        ],
+        verbose=verbose,
+    )
+    train_seconds = time.perf_counter() - started
+    steps = len(history.epoch) * int(streams["train"].cardinality())
+    result |= {
+        "parameters": model.count_params(),
+        "steps": steps,
+        "train_tokens": steps * batch_size * sequence_length,
+        "train_seconds": train_seconds,
+        "tokens_per_second": steps * batch_size * sequence_length / train_seconds,
+    }
+    for split in ("validation", "test"):
+        if split in streams:
+            model.reset_state()
+            logs = model.evaluate(streams[split], return_dict=True, verbose=0)
+            _report(result, split, _figures(logs))
+    result["curve"] = curve

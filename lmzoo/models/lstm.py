@@ -24,9 +24,13 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
             al., 2014 style: not on the recurrent connections). Defaults to `0.0`.
         tie_embeddings: bool. Use the transposed embedding as output layer;
             needs `embedding_dim == hidden_dim`. Defaults to `False`.
-        init_scale: optional float. When set, every weight starts uniform in
-            `[-init_scale, init_scale]` (Zaremba et al. use 0.1); otherwise Keras'
-            defaults. Defaults to `None`.
+        init_scale: optional float. When set, every weight and bias starts
+            uniform in `[-init_scale, init_scale]` (Zaremba et al. use 0.1);
+            otherwise Keras' defaults. Defaults to `None`.
+        stateful: bool. Carry the LSTM state from one batch to the next
+            (truncated BPTT over `lmzoo.data.stateful_streams`); the batch size
+            is then fixed by the first call, and `reset_state()` clears the
+            state. Defaults to `False`.
         tokenizer: optional tokenizer layer saved with the model.
         **kwargs: other `keras.Model` arguments.
 
@@ -58,6 +62,7 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         dropout=0.0,
         tie_embeddings=False,
         init_scale=None,
+        stateful=False,
         tokenizer=None,
         **kwargs,
     ):
@@ -74,6 +79,7 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         self.dropout = dropout
         self.tie_embeddings = tie_embeddings
         self.init_scale = init_scale
+        self.stateful = stateful
         attach_tokenizer(self, tokenizer)
         self.max_sequence_length = None
         uniform = (
@@ -95,6 +101,9 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
                 return_state=True,
                 kernel_initializer=uniform or "glorot_uniform",
                 recurrent_initializer=uniform or "orthogonal",
+                bias_initializer=uniform or "zeros",
+                unit_forget_bias=uniform is None,
+                stateful=stateful,
                 dtype=self.dtype_policy,
                 name=f"lstm_{index}",
             )
@@ -107,6 +116,7 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
             else keras.layers.Dense(
                 vocabulary_size,
                 kernel_initializer=uniform or "glorot_uniform",
+                bias_initializer=uniform or "zeros",
                 dtype=self.dtype_policy,
                 name="logits",
             )
@@ -128,6 +138,11 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
             logits = self.output_dense(x)
         logits = ops.cast(logits, "float32")
         return (logits, states) if return_state else logits
+
+    def reset_state(self):
+        """Zeroes the carried state of a `stateful` model (new epoch or split)."""
+        for lstm in self.lstm_layers:
+            lstm.reset_state()
 
     def init_cache(self, batch_size, max_length=None):
         """The zero state, the LSTM's whole "cache" for `decode_step`.
@@ -165,5 +180,6 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
             "dropout": self.dropout,
             "tie_embeddings": self.tie_embeddings,
             "init_scale": self.init_scale,
+            "stateful": self.stateful,
             "tokenizer": serialize_tokenizer(self.tokenizer),
         }

@@ -11,12 +11,16 @@ from lmzoo.training.metrics import (
     language_model_loss,
     language_model_metrics,
 )
+from lmzoo.training.stateful import ResetStates, SequenceCrossEntropy, halving_schedule
 
 __all__ = [
     "Perplexity",
+    "ResetStates",
+    "SequenceCrossEntropy",
     "TrainingBudget",
     "compile_language_model",
     "default_jit_compile",
+    "halving_schedule",
     "language_model_loss",
     "language_model_metrics",
     "train_language_model",
