@@ -164,7 +164,8 @@ def main():
     results["lmzoo_over_keras_hub"] = round(small["lmzoo_fp32"] / small["keras_hub"], 3)
     results["lmzoo_fp32_gflops"] = round(gflops, 1)
     print(
-        f"width 128 fp32: lmzoo {small['lmzoo_fp32']:,.0f} tokens/s ({gflops:.0f} GFLOP/s), "
+        f"width 128 fp32: lmzoo {small['lmzoo_fp32']:,.0f} tokens/s "
+        f"({gflops:.0f} GFLOP/s), "
         f"keras-hub {small['keras_hub']:,.0f} tokens/s, "
         f"ratio {results['lmzoo_over_keras_hub']:.2f}x"
     )
@@ -187,7 +188,8 @@ def main():
     )
     print(
         f"width 512: lmzoo fp32 {wide['lmzoo_fp32']:,.0f}, lmzoo bf16 "
-        f"{wide['lmzoo_bf16']:,.0f}, keras-hub fp32 {wide['keras_hub_fp32']:,.0f} tokens/s; "
+        f"{wide['lmzoo_bf16']:,.0f}, "
+        f"keras-hub fp32 {wide['keras_hub_fp32']:,.0f} tokens/s; "
         f"bf16/fp32 {results['bf16_over_fp32']:.2f}x, "
         f"bf16/keras-hub {results['bf16_over_keras_hub_fp32']:.2f}x"
     )

@@ -1,0 +1,29 @@
+import math
+
+from lmzoo.data import Corpus, load_corpus
+from lmzoo.experiments import train_preset
+
+
+def test_gpt_shakespeare_cpu_recipe_smoke():
+    model, result = train_preset(
+        "gpt-shakespeare-cpu", max_steps=6, eval_interval=3, eval_batches=2, verbose=0
+    )
+    assert model.max_sequence_length == 64
+    assert result["steps"] == 6 and result["train_tokens"] == 6 * 12 * 64  # recipe
+    assert result["val_loss"] < math.log(66)
+    assert "test_perplexity" not in result
+
+
+def test_lstm_ptb_small_recipe_smoke():
+    ptb = load_corpus("ptb")
+    head = Corpus(
+        "ptb-head", "word", {split: text[:20_000] for split, text in ptb.splits.items()}
+    )
+    model, result = train_preset(
+        "lstm-ptb-small", head, epochs=2, verbose=0, model_overrides={"hidden_dim": 32}
+    )
+    assert model.stateful
+    assert [point["epoch"] for point in result["curve"]] == [1, 2]
+    assert result["train_tokens"] == result["steps"] * 20 * 20
+    assert 1 < result["test_perplexity"] < head.build_tokenizer().vocabulary_size
+    assert math.isclose(math.log(result["val_perplexity"]), result["val_loss"])
