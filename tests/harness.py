@@ -81,3 +81,32 @@ def _fit_one_step(cls, init_kwargs, input_data, call_kwargs):
         input_data, target, epochs=1, batch_size=len(input_data), verbose=0
     )
     assert np.isfinite(history.history["loss"][0])
+
+
+def log_perplexity_drop(
+    model, ids, sequence_length, batch_size, learning_rate, steps=60
+):
+    """Trains `model` for `steps` on real text; returns validation log-perplexity
+    before and after, measured on the same fixed windows."""
+    from lmzoo.data import language_model_dataset
+    from lmzoo.training import compile_language_model, train_language_model
+
+    compile_language_model(model, learning_rate=learning_rate)
+    train = language_model_dataset(
+        ids["train"], sequence_length, batch_size, shuffle=True, seed=0
+    )
+    val = language_model_dataset(ids["validation"][:20_000], sequence_length, 64)
+    before = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
+    train_language_model(
+        model,
+        train,
+        val,
+        batch_size * sequence_length,
+        learning_rate=learning_rate,
+        max_steps=steps,
+        warmup_steps=10,
+        eval_interval=steps // 2,
+        verbose=0,
+    )
+    after = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
+    return np.log(before), np.log(after)

@@ -99,6 +99,14 @@ def _is_stop(tokens, stop_token_ids):
     return tf.reduce_any(tokens[:, None] == stops[None, :], axis=-1)
 
 
+def _record(ids, index, token, done, final_lengths, in_prompt, limits, stop_token_ids):
+    """Writes the chosen tokens at `index`; ends rows that emitted a stop token
+    or reached their `max_new_tokens` limit."""
+    final_lengths = tf.where(done, final_lengths, index + 1)
+    finished = ~in_prompt & (_is_stop(token, stop_token_ids) | (index + 1 >= limits))
+    return _write_column(ids, index, token), done | finished, final_lengths
+
+
 def sampling_loop(
     model, token_ids, lengths, seed, config, max_new_tokens, stop_token_ids
 ):
@@ -129,17 +137,10 @@ def sampling_loop(
         in_prompt = index < lengths
         token = tf.where(in_prompt, tf.gather(ids, index, axis=1), sampled)
         token = tf.where(done, 0, token)
-        final_lengths = tf.where(done, final_lengths, index + 1)
-        finished = ~in_prompt & (
-            _is_stop(token, stop_token_ids) | (index + 1 >= limits)
+        ids, done, final_lengths = _record(
+            ids, index, token, done, final_lengths, in_prompt, limits, stop_token_ids
         )
-        return (
-            index + 1,
-            _write_column(ids, index, token),
-            cache,
-            done | finished,
-            final_lengths,
-        )
+        return index + 1, ids, cache, done, final_lengths
 
     def cond(index, ids, cache, done, final_lengths):
         return (index < total) & ~tf.reduce_all(done)
@@ -205,18 +206,17 @@ def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_tok
             tf.gather(t, parents) for t in (ids, done, final_lengths, limits, in_prompt)
         )
         cache = tf.nest.map_structure(lambda t: tf.gather(t, parents), cache)
-        final_lengths = tf.where(done, final_lengths, index + 1)
-        finished = ~prompt_now & (
-            _is_stop(token, stop_token_ids) | (index + 1 >= limits_now)
-        )
-        return (
-            index + 1,
-            _write_column(ids, index, token),
-            cache,
-            done | finished,
+        ids, done, final_lengths = _record(
+            ids,
+            index,
+            token,
+            done,
             final_lengths,
-            scores,
+            prompt_now,
+            limits_now,
+            stop_token_ids,
         )
+        return index + 1, ids, cache, done, final_lengths, scores
 
     def cond(index, ids, cache, done, final_lengths, scores):
         return (index < total) & ~tf.reduce_all(done)

@@ -2,10 +2,8 @@ import numpy as np
 import pytest
 
 from lmzoo import models
-from lmzoo.data import language_model_dataset
 from lmzoo.models import GPT
-from lmzoo.training import compile_language_model, train_language_model
-from tests.harness import run_layer_test
+from tests.harness import log_perplexity_drop, run_layer_test
 
 SMALL = {
     "vocabulary_size": 66,
@@ -71,23 +69,6 @@ def test_cached_forward_matches_full_forward(token_batch):
 
 def test_gpt_loss_falls_on_tiny_shakespeare(shakespeare_ids):
     model = models.get("gpt-nano", 66, max_sequence_length=64)
-    compile_language_model(model, learning_rate=3e-3)
-    train = language_model_dataset(
-        shakespeare_ids["train"], 64, 16, shuffle=True, seed=0
-    )
-    val = language_model_dataset(shakespeare_ids["validation"][:20_000], 64, 64)
-    before = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
-    train_language_model(
-        model,
-        train,
-        val,
-        16 * 64,
-        learning_rate=3e-3,
-        max_steps=60,
-        warmup_steps=10,
-        eval_interval=30,
-        verbose=0,
-    )
-    after = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
-    assert before > 50  # about uniform over 66 symbols at the start
-    assert np.log(after) < np.log(before) - 1.0
+    before, after = log_perplexity_drop(model, shakespeare_ids, 64, 16, 3e-3)
+    assert before > np.log(50)  # about uniform over 66 symbols at the start
+    assert after < before - 1.0

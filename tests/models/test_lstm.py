@@ -2,10 +2,8 @@ import numpy as np
 import pytest
 
 from lmzoo import models
-from lmzoo.data import language_model_dataset
 from lmzoo.models import LSTMLanguageModel
-from lmzoo.training import compile_language_model, train_language_model
-from tests.harness import run_layer_test
+from tests.harness import log_perplexity_drop, run_layer_test
 
 SMALL = {"vocabulary_size": 66, "embedding_dim": 16, "hidden_dim": 24, "num_layers": 2}
 
@@ -49,22 +47,5 @@ def test_init_scale_bounds_every_weight(token_batch):
 
 def test_lstm_loss_falls_on_tiny_shakespeare(shakespeare_ids):
     model = models.get("lstm-small", 66, hidden_dim=128, embedding_dim=64)
-    compile_language_model(model, learning_rate=1e-2)
-    train = language_model_dataset(
-        shakespeare_ids["train"], 32, 16, shuffle=True, seed=0
-    )
-    val = language_model_dataset(shakespeare_ids["validation"][:10_000], 32, 64)
-    before = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
-    train_language_model(
-        model,
-        train,
-        val,
-        16 * 32,
-        learning_rate=1e-2,
-        max_steps=60,
-        warmup_steps=10,
-        eval_interval=30,
-        verbose=0,
-    )
-    after = model.evaluate(val, return_dict=True, verbose=0)["perplexity"]
-    assert np.log(after) < np.log(before) - 0.7
+    before, after = log_perplexity_drop(model, shakespeare_ids, 32, 16, 1e-2)
+    assert after < before - 0.7
