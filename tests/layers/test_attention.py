@@ -136,3 +136,36 @@ def test_fused_layer_refuses_cross_attention():
     layer = MultiHeadAttention(num_heads=2, head_dim=4, fused_qkv=True)
     with pytest.raises(ValueError, match="self-attention"):
         layer(np.zeros((1, 3, 8), "float32"), np.ones((1, 4, 8), "float32"))
+
+
+_CAUSAL_LAYER = MultiHeadAttention(num_heads=2, head_dim=4)
+_CAUSAL_LAYER.build((None, None, 8))
+
+
+@settings(max_examples=15, deadline=None)
+@given(length=st.integers(2, 12), cut=st.integers(0, 11), seed=st.integers(0, 2**16))
+def test_causality_property(length, cut, seed):
+    cut = min(cut, length - 1)
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=(2, length, 8)).astype("float32")
+    changed = data.copy()
+    changed[:, cut + 1 :] = rng.normal(size=changed[:, cut + 1 :].shape)
+    original = _CAUSAL_LAYER(data, use_causal_mask=True)
+    perturbed = _CAUSAL_LAYER(changed, use_causal_mask=True)
+    np.testing.assert_allclose(
+        original[:, : cut + 1], perturbed[:, : cut + 1], atol=1e-5
+    )
+
+
+@settings(max_examples=15, deadline=None)
+@given(length=st.integers(1, 10), extra=st.integers(1, 6), seed=st.integers(0, 2**16))
+def test_padding_invariance_property(length, extra, seed):
+    rng = np.random.default_rng(seed)
+    data = rng.normal(size=(1, length, 8)).astype("float32")
+    padded = np.concatenate([data, rng.normal(size=(1, extra, 8)).astype("float32")], 1)
+    mask = np.arange(length + extra)[None] < length
+    np.testing.assert_allclose(
+        _CAUSAL_LAYER(data),
+        _CAUSAL_LAYER(padded, padding_mask=mask)[:, :length],
+        atol=1e-5,
+    )
