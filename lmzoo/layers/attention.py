@@ -106,9 +106,6 @@ class MultiHeadAttention(keras.layers.Layer):
             `"glorot_uniform"`.
         bias_initializer: initializer for the projection biases. Defaults to
             `"zeros"`.
-        output_kernel_initializer: optional initializer for the output
-            projection alone (GPT-2 scales it down with depth). Defaults to
-            `kernel_initializer`.
         **kwargs: other `keras.layers.Layer` arguments (`name`, `dtype`, ...).
 
     Call arguments:
@@ -146,7 +143,6 @@ class MultiHeadAttention(keras.layers.Layer):
         fused_qkv=False,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
-        output_kernel_initializer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -157,16 +153,13 @@ class MultiHeadAttention(keras.layers.Layer):
         self.fused_qkv = fused_qkv
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.output_kernel_initializer = keras.initializers.get(
-            output_kernel_initializer or kernel_initializer
-        )
         self.seed_generator = keras.random.SeedGenerator()
 
-    def _dense(self, units, name, kernel_initializer=None):
+    def _dense(self, units, name):
         return keras.layers.Dense(
             units,
             use_bias=self.use_bias,
-            kernel_initializer=kernel_initializer or self.kernel_initializer,
+            kernel_initializer=self.kernel_initializer,
             bias_initializer=self.bias_initializer,
             dtype=self.dtype_policy,
             name=name,
@@ -186,9 +179,7 @@ class MultiHeadAttention(keras.layers.Layer):
             self.key_dense.build(key_shape)
             self.value_dense = self._dense(width, "value")
             self.value_dense.build(value_shape)
-        self.output_dense = self._dense(
-            query_shape[-1], "attention_output", self.output_kernel_initializer
-        )
+        self.output_dense = self._dense(query_shape[-1], "attention_output")
         self.output_dense.build(tuple(query_shape[:-1]) + (width,))
         self.built = True
 
@@ -303,7 +294,4 @@ class MultiHeadAttention(keras.layers.Layer):
             "fused_qkv": self.fused_qkv,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "output_kernel_initializer": keras.initializers.serialize(
-                self.output_kernel_initializer
-            ),
         }

@@ -19,7 +19,6 @@ class _TransformerBlock(keras.layers.Layer):
         normalize_first=True,
         fused_qkv=False,
         kernel_initializer="glorot_uniform",
-        residual_kernel_initializer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -31,9 +30,6 @@ class _TransformerBlock(keras.layers.Layer):
         self.normalize_first = normalize_first
         self.fused_qkv = fused_qkv
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.residual_kernel_initializer = keras.initializers.get(
-            residual_kernel_initializer or kernel_initializer
-        )
 
     def _attention(self, hidden_dim, name, fused_qkv):
         if hidden_dim % self.num_heads:
@@ -47,7 +43,6 @@ class _TransformerBlock(keras.layers.Layer):
             dropout=self.dropout,
             fused_qkv=fused_qkv,
             kernel_initializer=self.kernel_initializer,
-            output_kernel_initializer=self.residual_kernel_initializer,
             dtype=self.dtype_policy,
             name=name,
         )
@@ -71,7 +66,7 @@ class _TransformerBlock(keras.layers.Layer):
         self.feedforward_intermediate.build(inputs_shape)
         self.feedforward_output = keras.layers.Dense(
             hidden_dim,
-            kernel_initializer=self.residual_kernel_initializer,
+            kernel_initializer=self.kernel_initializer,
             dtype=self.dtype_policy,
             name="feedforward_output",
         )
@@ -113,9 +108,6 @@ class _TransformerBlock(keras.layers.Layer):
             "normalize_first": self.normalize_first,
             "fused_qkv": self.fused_qkv,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "residual_kernel_initializer": keras.initializers.serialize(
-                self.residual_kernel_initializer
-            ),
         }
 
 
@@ -137,9 +129,6 @@ class TransformerEncoderBlock(_TransformerBlock):
             `False`.
         kernel_initializer: initializer of the dense kernels. Defaults to
             `"glorot_uniform"`.
-        residual_kernel_initializer: optional initializer of the two
-            projections that feed the residual stream (attention output,
-            feed-forward output). Defaults to `kernel_initializer`.
         **kwargs: other `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -198,9 +187,6 @@ class TransformerDecoderBlock(_TransformerBlock):
             value. Defaults to `False`.
         kernel_initializer: initializer of the dense kernels. Defaults to
             `"glorot_uniform"`.
-        residual_kernel_initializer: optional initializer of the two
-            projections that feed the residual stream (attention output,
-            feed-forward output). Defaults to `kernel_initializer`.
         **kwargs: other `keras.layers.Layer` arguments.
 
     Call arguments:

@@ -1,7 +1,5 @@
 """GPT: a decoder-only Transformer language model with a tied LM head."""
 
-import math
-
 import keras
 from keras import ops
 
@@ -82,11 +80,6 @@ class GPT(GenerationMixin, keras.Model):
         self.layer_norm_epsilon = layer_norm_epsilon
         attach_tokenizer(self, tokenizer)
         initializer = keras.initializers.RandomNormal(stddev=0.02)
-        # GPT-2: each residual branch's output projection starts smaller, so the
-        # residual stream's variance does not grow with depth.
-        residual_initializer = keras.initializers.RandomNormal(
-            stddev=0.02 / math.sqrt(2 * num_layers)
-        )
         self.embedding = TokenAndPositionEmbedding(
             vocabulary_size,
             max_sequence_length,
@@ -106,7 +99,6 @@ class GPT(GenerationMixin, keras.Model):
                 normalize_first=True,
                 fused_qkv=True,
                 kernel_initializer=initializer,
-                residual_kernel_initializer=residual_initializer,
                 dtype=self.dtype_policy,
                 name=f"block_{index}",
             )
