@@ -17,8 +17,6 @@ import urllib.request
 
 from lmzoo.data.tokenizers import tokenizer_for_level
 
-SPLITS = ("train", "validation", "test")
-
 
 @dataclasses.dataclass(frozen=True)
 class CorpusSpec:
