@@ -8,7 +8,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
-def _add_budget_arguments(parser, default_minutes, sequence_length=128, batch_size=32):
+def _add_budget_arguments(parser, default_minutes):
     parser.add_argument(
         "--budget-minutes",
         type=float,
@@ -18,8 +18,10 @@ def _add_budget_arguments(parser, default_minutes, sequence_length=128, batch_si
     parser.add_argument(
         "--budget-tokens", type=int, help="training-token budget per model"
     )
-    parser.add_argument("--sequence-length", type=int, default=sequence_length)
-    parser.add_argument("--batch-size", type=int, default=batch_size)
+    parser.add_argument(
+        "--sequence-length", type=int, help="window length (default: the recipe's)"
+    )
+    parser.add_argument("--batch-size", type=int, help="default: the recipe's")
     parser.add_argument(
         "--data-dir", help="folder holding <corpus>/<files> (else $LMZOO_DATA)"
     )
@@ -37,7 +39,7 @@ def _run_compare(args):
 
     table = compare(
         corpus=args.corpus,
-        presets=args.models.split(","),
+        presets=args.models.split(",") if args.models else None,
         budget_seconds=_minutes_to_seconds(args.budget_minutes),
         budget_tokens=args.budget_tokens,
         sequence_length=args.sequence_length,
@@ -145,7 +147,9 @@ def build_parser():
     )
     compare.add_argument("--corpus", default="tinyshakespeare")
     compare.add_argument(
-        "--models", default="lstm-small,gpt-mini", help="comma-separated presets"
+        "--models",
+        help="comma-separated presets (default: lstm-ptb-small,gpt-ptb on ptb, "
+        "else lstm-small,gpt-mini)",
     )
     compare.add_argument(
         "--output-dir", help="run folder (default runs/compare-<time>)"
@@ -163,7 +167,7 @@ def build_parser():
     train.add_argument(
         "--epochs", type=int, help="for stateful presets (lstm-ptb-small)"
     )
-    _add_budget_arguments(train, None, sequence_length=None, batch_size=None)
+    _add_budget_arguments(train, None)
     train.set_defaults(run=_run_train)
 
     generate = commands.add_parser(

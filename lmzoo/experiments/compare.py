@@ -6,7 +6,7 @@ import time
 import keras
 import pandas as pd
 
-from lmzoo.data import load_corpus
+from lmzoo.data import Corpus, load_corpus
 from lmzoo.experiments.plots import plot_learning_curves
 from lmzoo.experiments.train import train_preset
 from lmzoo.export import export_language_model
@@ -23,20 +23,26 @@ TABLE_COLUMNS = {
 }
 
 
+DEFAULT_PRESETS = {
+    "tinyshakespeare": ("lstm-small", "gpt-mini"),
+    "ptb": ("lstm-ptb-small", "gpt-ptb"),
+}
+
+
 def compare(
     corpus="tinyshakespeare",
-    presets=("lstm-small", "gpt-mini"),
+    presets=None,
     budget_seconds=180.0,
     budget_tokens=None,
-    sequence_length=128,
-    batch_size=32,
+    sequence_length=None,
+    batch_size=None,
     output_dir=None,
     export_dir="saved_models",
     data_dir=None,
     seed=0,
     sample_prompt=None,
     sample_tokens=100,
-    eval_interval=100,
+    eval_interval=None,
     eval_batches=8,
     verbose=1,
 ):
@@ -47,14 +53,19 @@ def compare(
     each trained model to `export_dir/<preset>/<version>`.
 
     Args:
-        corpus: anything `load_corpus` takes. Defaults to `"tinyshakespeare"`.
-        presets: names from `lmzoo.models.PRESETS`. Defaults to the LSTM
-            baseline and `gpt-mini`.
+        corpus: a `Corpus` or anything `load_corpus` takes. Defaults to
+            `"tinyshakespeare"`.
+        presets: names from `lmzoo.models.PRESETS`. Defaults to
+            `DEFAULT_PRESETS[corpus]`: the LSTM baseline and a GPT for that
+            corpus (`lstm-small` and `gpt-mini` for other corpora).
         budget_seconds: optional float. Training wall-clock budget per model
             (evaluation excluded). Defaults to `180`.
         budget_tokens: optional int. Training-token budget per model.
-        sequence_length: int. Defaults to `128`.
-        batch_size: int. Defaults to `32`.
+        sequence_length: optional int for every preset; by default each
+            preset trains with its own recipe's window (the stateful PTB
+            LSTM: 20 steps of truncated backprop; GPTs: their context).
+        batch_size: optional int for every preset; defaults to each
+            preset's recipe.
         output_dir: folder for the run; defaults to `runs/compare-<time>`.
         export_dir: folder for SavedModels; `None` skips the export.
         data_dir: optional data folder for `load_corpus`.
@@ -63,7 +74,8 @@ def compare(
             first 16 tokens of the validation split.
         sample_tokens: int. New tokens in each sample, drawn with the cached
             decoding loop (temperature 0.8). Defaults to `100`.
-        eval_interval: int. Steps between validations. Defaults to `100`.
+        eval_interval: optional int. Steps between validations; defaults to
+            the recipe's (100 steps; the stateful LSTM validates each epoch).
         eval_batches: optional int. Validation batches used during training;
             final figures use the whole split.
         verbose: Keras verbosity. Defaults to `1` (progress bars).
@@ -81,7 +93,10 @@ def compare(
         output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
     )
     output_dir.mkdir(parents=True, exist_ok=True)
-    corpus = load_corpus(corpus, data_dir=data_dir)
+    if not isinstance(corpus, Corpus):
+        corpus = load_corpus(corpus, data_dir=data_dir)
+    if presets is None:
+        presets = DEFAULT_PRESETS.get(corpus.name, DEFAULT_PRESETS["tinyshakespeare"])
     tokenizer = corpus.build_tokenizer()
     prompt = sample_prompt or tokenizer.decode(tokenizer.encode(corpus.validation)[:16])
     rows, curves = [], {}

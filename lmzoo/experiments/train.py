@@ -1,7 +1,6 @@
 """Train one preset on one corpus under a budget and report its figures."""
 
 import math
-import time
 
 import keras
 
@@ -10,9 +9,10 @@ from lmzoo.data import Corpus, language_model_dataset, load_corpus, stateful_str
 from lmzoo.training import (
     ResetStates,
     SequenceCrossEntropy,
+    TrainingBudget,
     compile_language_model,
-    halving_schedule,
     language_model_metrics,
+    stretched_halving_schedule,
     train_language_model,
 )
 
@@ -125,21 +125,41 @@ def train_preset(
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text
     }
     learning_rate = learning_rate or spec.learning_rate
-    result = {"preset": preset, "corpus": corpus.name}
-    if getattr(model, "stateful", False):
-        _train_stateful(
-            model,
-            tokenizer,
-            split_ids,
-            recipe,
-            learning_rate,
-            callbacks,
-            verbose,
-            result,
-        )
-        return model, result
-    if max_steps is None and max_tokens is None and max_seconds is None:
-        max_steps = recipe.get("max_steps")
+    budget = {
+        "max_steps": max_steps,
+        "max_tokens": max_tokens,
+        "max_seconds": max_seconds,
+    }
+    run = {
+        "callbacks": list(callbacks),
+        "verbose": verbose,
+        "seed": seed,
+        "eval_batches": eval_batches,
+    }
+    train = _train_stateful if getattr(model, "stateful", False) else _train_windows
+    progress, evaluate = train(
+        model, tokenizer, split_ids, recipe, learning_rate, budget, run
+    )
+    result = {
+        "preset": preset,
+        "corpus": corpus.name,
+        "parameters": model.count_params(),
+        "steps": progress.steps,
+        "train_tokens": progress.tokens,
+        "train_seconds": progress.train_seconds,
+        "tokens_per_second": progress.steady_tokens_per_second(),
+    }
+    for split in ("validation", "test"):
+        if split in split_ids:
+            _report(result, split, evaluate(split))
+    result["curve"] = progress.curve
+    return model, result
+
+
+def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, run):
+    """AdamW with warmup + cosine on shuffled random windows."""
+    if not any(budget.values()):
+        budget = {"max_steps": recipe.get("max_steps")}
     sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
     max_length = getattr(model, "max_sequence_length", None)
     train_dataset = language_model_dataset(
@@ -147,7 +167,7 @@ def train_preset(
         sequence_length,
         batch_size,
         shuffle=True,
-        seed=seed,
+        seed=run["seed"],
         max_sequence_length=max_length,
     )
     validation_dataset = language_model_dataset(
@@ -159,48 +179,45 @@ def train_preset(
     compile_language_model(
         model, learning_rate=learning_rate, clipnorm=recipe["clipnorm"]
     )
-    budget = train_language_model(
+    progress = train_language_model(
         model,
         train_dataset,
         validation_dataset,
         tokens_per_step=batch_size * sequence_length,
         learning_rate=learning_rate,
-        max_steps=max_steps,
-        max_tokens=max_tokens,
-        max_seconds=max_seconds,
         warmup_steps=recipe["warmup_steps"],
         eval_interval=recipe["eval_interval"],
-        eval_batches=eval_batches,
-        callbacks=callbacks,
-        verbose=verbose,
+        eval_batches=run["eval_batches"],
+        callbacks=run["callbacks"],
+        verbose=run["verbose"],
+        **budget,
     )
-    result |= {
-        "parameters": model.count_params(),
-        "steps": budget.steps,
-        "train_tokens": budget.tokens,
-        "train_seconds": budget.train_seconds,
-        "tokens_per_second": budget.steady_tokens_per_second(),
-    }
-    for split in ("validation", "test"):
-        if split in split_ids:
-            figures = evaluate_split(
-                model, split_ids[split], sequence_length, batch_size
-            )
-            _report(result, split, figures)
-    result["curve"] = budget.curve
-    return model, result
+    return progress, lambda split: evaluate_split(
+        model, split_ids[split], sequence_length, batch_size
+    )
 
 
-def _train_stateful(
-    model, tokenizer, split_ids, recipe, learning_rate, callbacks, verbose, result
-):
-    """Zaremba et al.'s recipe: stateful streams, SGD, halving rate, epochs."""
+def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, run):
+    """Zaremba et al.'s recipe: stateful streams, SGD, halving rate.
+
+    Without a budget it runs the recipe's epochs; with one, the same halving
+    schedule is stretched over the budget and training stops when it is spent.
+    """
     sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
     start = getattr(tokenizer, "end_of_line_id", None)
     streams = {
         split: stateful_streams(ids, batch_size, sequence_length, start_token=start)
         for split, ids in split_ids.items()
     }
+    steps_per_epoch = int(streams["train"].cardinality())
+    if not any(budget.values()):
+        budget = {"max_steps": recipe["epochs"] * steps_per_epoch}
+    schedule = TrainingBudget(
+        learning_rate,
+        batch_size * sequence_length,
+        schedule=stretched_halving_schedule(learning_rate, recipe["epochs"]),
+        **budget,
+    )
     model.compile(
         optimizer=keras.optimizers.SGD(
             learning_rate, global_clipnorm=recipe["clipnorm"]
@@ -209,38 +226,17 @@ def _train_stateful(
         metrics=language_model_metrics(),
         jit_compile=False,
     )
-    curve = []
-    record = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: curve.append(
-            {"epoch": epoch + 1, "val_loss": math.log(logs["val_perplexity"])}
-        )
-    )
-    started = time.perf_counter()
-    history = model.fit(
+    model.fit(
         streams["train"],
-        epochs=recipe["epochs"],
+        epochs=10_000,
         validation_data=streams["validation"],
         shuffle=False,
-        callbacks=[
-            ResetStates(),
-            keras.callbacks.LearningRateScheduler(halving_schedule(learning_rate)),
-            record,
-            *callbacks,
-        ],
-        verbose=verbose,
+        callbacks=[ResetStates(), schedule, *run["callbacks"]],
+        verbose=run["verbose"],
     )
-    train_seconds = time.perf_counter() - started
-    steps = len(history.epoch) * int(streams["train"].cardinality())
-    result |= {
-        "parameters": model.count_params(),
-        "steps": steps,
-        "train_tokens": steps * batch_size * sequence_length,
-        "train_seconds": train_seconds,
-        "tokens_per_second": steps * batch_size * sequence_length / train_seconds,
-    }
-    for split in ("validation", "test"):
-        if split in streams:
-            model.reset_state()
-            logs = model.evaluate(streams[split], return_dict=True, verbose=0)
-            _report(result, split, _figures(logs))
-    result["curve"] = curve
+
+    def evaluate(split):
+        model.reset_state()
+        return _figures(model.evaluate(streams[split], return_dict=True, verbose=0))
+
+    return schedule, evaluate

@@ -3,11 +3,49 @@
 import math
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 from lmzoo.layers.masks import merge_attention_masks
 
 _MASKED_SCORE = -1e9
+
+
+@tf.function(jit_compile=True)
+def _softmax_forward(scores, mask, scale):
+    scores = tf.cast(scores, tf.float32) * scale
+    if mask is not None:
+        scores = tf.where(mask, scores, _MASKED_SCORE)
+    return tf.nn.softmax(scores)
+
+
+@tf.function(jit_compile=True)
+def _softmax_backward(weights, upstream, mask, scale, dtype):
+    inner = tf.reduce_sum(upstream * weights, axis=-1, keepdims=True)
+    gradient = weights * (upstream - inner) * scale
+    if mask is not None:
+        gradient = tf.where(mask, gradient, 0.0)
+    return tf.cast(gradient, dtype)
+
+
+def _masked_softmax(scores, mask, scale):
+    """float32 `softmax(where(mask, scores * scale, -1e9))`, one XLA kernel each way.
+
+    Without XLA around it (mixed_bfloat16 training on a CPU), the cast, scale,
+    mask and softmax and their gradients would be separate passes over the
+    `[B, H, Tq, Tk]` scores.
+    """
+
+    @tf.custom_gradient
+    def fused(scores):
+        weights = _softmax_forward(scores, mask, scale)
+
+        def gradient(upstream):
+            return _softmax_backward(weights, upstream, mask, scale, scores.dtype)
+
+        return weights, gradient
+
+    return fused(scores)
 
 
 def attend(query, key, value, mask=None, dropout_rate=0.0, seed=None, training=False):
@@ -36,11 +74,9 @@ def attend(query, key, value, mask=None, dropout_rate=0.0, seed=None, training=F
     """
     scale = 1.0 / math.sqrt(query.shape[-1])
     scores = ops.matmul(query, ops.swapaxes(key, -1, -2))  # (B, H, Tq, Tk)
-    scores = ops.cast(scores, "float32") * scale
     if mask is not None:
         mask = ops.expand_dims(ops.cast(mask, "bool"), axis=-3)  # (B, 1, Tq, Tk)
-        scores = ops.where(mask, scores, _MASKED_SCORE)
-    weights = ops.softmax(scores, axis=-1)
+    weights = _masked_softmax(scores, mask, scale)
     if training and dropout_rate > 0.0:
         weights = keras.random.dropout(weights, dropout_rate, seed=seed)
     output = ops.matmul(ops.cast(weights, value.dtype), value)  # (B, H, Tq, Dv)

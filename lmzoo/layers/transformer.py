@@ -19,6 +19,7 @@ class _TransformerBlock(keras.layers.Layer):
         normalize_first=True,
         fused_qkv=False,
         kernel_initializer="glorot_uniform",
+        use_bias=True,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -30,6 +31,7 @@ class _TransformerBlock(keras.layers.Layer):
         self.normalize_first = normalize_first
         self.fused_qkv = fused_qkv
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.use_bias = use_bias
 
     def _attention(self, hidden_dim, name, fused_qkv):
         if hidden_dim % self.num_heads:
@@ -42,6 +44,7 @@ class _TransformerBlock(keras.layers.Layer):
             hidden_dim // self.num_heads,
             dropout=self.dropout,
             fused_qkv=fused_qkv,
+            use_bias=self.use_bias,
             kernel_initializer=self.kernel_initializer,
             dtype=self.dtype_policy,
             name=name,
@@ -49,7 +52,10 @@ class _TransformerBlock(keras.layers.Layer):
 
     def _layer_norm(self, name, shape):
         layer = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, dtype=self.dtype_policy, name=name
+            epsilon=self.layer_norm_epsilon,
+            center=self.use_bias,
+            dtype=self.dtype_policy,
+            name=name,
         )
         layer.build(shape)
         return layer
@@ -59,6 +65,7 @@ class _TransformerBlock(keras.layers.Layer):
         self.feedforward_intermediate = keras.layers.Dense(
             self.intermediate_dim,
             activation=self.activation,
+            use_bias=self.use_bias,
             kernel_initializer=self.kernel_initializer,
             dtype=self.dtype_policy,
             name="feedforward_intermediate",
@@ -66,6 +73,7 @@ class _TransformerBlock(keras.layers.Layer):
         self.feedforward_intermediate.build(inputs_shape)
         self.feedforward_output = keras.layers.Dense(
             hidden_dim,
+            use_bias=self.use_bias,
             kernel_initializer=self.kernel_initializer,
             dtype=self.dtype_policy,
             name="feedforward_output",
@@ -108,6 +116,7 @@ class _TransformerBlock(keras.layers.Layer):
             "normalize_first": self.normalize_first,
             "fused_qkv": self.fused_qkv,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "use_bias": self.use_bias,
         }
 
 
@@ -129,6 +138,8 @@ class TransformerEncoderBlock(_TransformerBlock):
             `False`.
         kernel_initializer: initializer of the dense kernels. Defaults to
             `"glorot_uniform"`.
+        use_bias: bool. Biases in the dense layers and LayerNorms. Defaults
+            to `True`.
         **kwargs: other `keras.layers.Layer` arguments.
 
     Call arguments:
@@ -187,6 +198,8 @@ class TransformerDecoderBlock(_TransformerBlock):
             value. Defaults to `False`.
         kernel_initializer: initializer of the dense kernels. Defaults to
             `"glorot_uniform"`.
+        use_bias: bool. Biases in the dense layers and LayerNorms. Defaults
+            to `True`.
         **kwargs: other `keras.layers.Layer` arguments.
 
     Call arguments:

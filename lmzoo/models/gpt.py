@@ -32,6 +32,8 @@ class GPT(GenerationMixin, keras.Model):
         dropout: float. Defaults to `0.0`.
         activation: feed-forward activation. Defaults to `"gelu"`.
         layer_norm_epsilon: float. Defaults to `1e-5`.
+        use_bias: bool. Biases in the dense layers and LayerNorms (nanoGPT
+            trains without them). Defaults to `True`.
         tokenizer: optional tokenizer layer saved with the model.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`).
 
@@ -65,6 +67,7 @@ class GPT(GenerationMixin, keras.Model):
         dropout=0.0,
         activation="gelu",
         layer_norm_epsilon=1e-5,
+        use_bias=True,
         tokenizer=None,
         **kwargs,
     ):
@@ -78,6 +81,7 @@ class GPT(GenerationMixin, keras.Model):
         self.dropout = dropout
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.use_bias = use_bias
         attach_tokenizer(self, tokenizer)
         initializer = keras.initializers.RandomNormal(stddev=0.02)
         self.embedding = TokenAndPositionEmbedding(
@@ -99,13 +103,17 @@ class GPT(GenerationMixin, keras.Model):
                 normalize_first=True,
                 fused_qkv=True,
                 kernel_initializer=initializer,
+                use_bias=use_bias,
                 dtype=self.dtype_policy,
                 name=f"block_{index}",
             )
             for index in range(num_layers)
         ]
         self.final_layer_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="final_layer_norm"
+            epsilon=layer_norm_epsilon,
+            center=use_bias,
+            dtype=self.dtype_policy,
+            name="final_layer_norm",
         )
 
     def _check_length(self, token_ids):
@@ -177,5 +185,6 @@ class GPT(GenerationMixin, keras.Model):
             "dropout": self.dropout,
             "activation": self.activation,
             "layer_norm_epsilon": self.layer_norm_epsilon,
+            "use_bias": self.use_bias,
             "tokenizer": serialize_tokenizer(self.tokenizer),
         }

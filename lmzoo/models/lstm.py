@@ -1,5 +1,7 @@
 """The LSTM language model: the baseline lmzoo compares Transformers against."""
 
+import contextlib
+
 import keras
 from keras import ops
 
@@ -169,7 +171,8 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         Returns:
             `(logits [B, T, V] float32, new state)`.
         """
-        return self(token_ids, initial_state=cache, return_state=True)
+        with _stateless(self.lstm_layers):
+            return self(token_ids, initial_state=cache, return_state=True)
 
     def get_config(self):
         return super().get_config() | {
@@ -183,3 +186,20 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
             "stateful": self.stateful,
             "tokenizer": serialize_tokenizer(self.tokenizer),
         }
+
+
+@contextlib.contextmanager
+def _stateless(layers):
+    """Runs stateful LSTM layers as stateless ones: the state is passed in and out.
+
+    Decoding carries its own state at its own batch size, and must neither
+    check it against nor overwrite the state a stateful trainer keeps.
+    """
+    flags = [layer.stateful for layer in layers]
+    for layer in layers:
+        layer.stateful = False
+    try:
+        yield
+    finally:
+        for layer, flag in zip(layers, flags, strict=True):
+            layer.stateful = flag

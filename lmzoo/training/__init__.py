@@ -11,7 +11,12 @@ from lmzoo.training.metrics import (
     language_model_loss,
     language_model_metrics,
 )
-from lmzoo.training.stateful import ResetStates, SequenceCrossEntropy, halving_schedule
+from lmzoo.training.stateful import (
+    ResetStates,
+    SequenceCrossEntropy,
+    halving_schedule,
+    stretched_halving_schedule,
+)
 
 __all__ = [
     "Perplexity",
@@ -23,5 +28,6 @@ __all__ = [
     "halving_schedule",
     "language_model_loss",
     "language_model_metrics",
+    "stretched_halving_schedule",
     "train_language_model",
 ]

@@ -13,8 +13,15 @@ class TrainingBudget(keras.callbacks.Callback):
     `train_seconds / max_seconds` (time spent evaluating does not count), so
     the same cosine schedule serves a fixed number of steps (nanoGPT) and a
     wall-clock budget (the `compare` job), where the number of steps is not
-    known in advance. It also records, after each validation, the point
-    `(step, tokens, train_seconds, val_loss)` for learning curves.
+    known in advance. As in nanoGPT, the rate rises linearly for
+    `warmup_steps` and the cosine then spans the rest of the budget (from the
+    progress reached when warmup ended to 1). It also records, after each
+    validation, the point `(epoch, step, tokens, train_seconds, val_loss)` for
+    learning curves (`val_loss` is the log of the exact validation perplexity,
+    so it means nats per token whatever loss the model is compiled with).
+
+    A `schedule` replaces warmup + cosine with any function of progress, such
+    as `stretched_halving_schedule(1.0, epochs=13)` over a wall-clock budget.
 
     Args:
         peak_learning_rate: float. Learning rate after warmup.
@@ -22,9 +29,13 @@ class TrainingBudget(keras.callbacks.Callback):
         max_steps: optional int.
         max_tokens: optional int.
         max_seconds: optional float.
-        warmup_steps: int. Linear warmup from 0. Defaults to `100`.
+        warmup_steps: int. Linear warmup (`peak * (step + 1) / (warmup_steps
+            + 1)`). Defaults to `100`.
         final_learning_rate_ratio: float. The cosine ends at this fraction of
             the peak. Defaults to `0.1`.
+        schedule: optional function `progress in [0, 1] -> learning rate`;
+            when given, `peak_learning_rate`, `warmup_steps` and
+            `final_learning_rate_ratio` are not used.
 
     Example:
     >>> budget = TrainingBudget(1e-3, tokens_per_step=4096, max_steps=2000)
@@ -41,6 +52,7 @@ class TrainingBudget(keras.callbacks.Callback):
         max_seconds=None,
         warmup_steps=100,
         final_learning_rate_ratio=0.1,
+        schedule=None,
     ):
         super().__init__()
         if max_steps is None and max_tokens is None and max_seconds is None:
@@ -54,9 +66,11 @@ class TrainingBudget(keras.callbacks.Callback):
         self.max_seconds = max_seconds
         self.warmup_steps = warmup_steps
         self.final_learning_rate_ratio = final_learning_rate_ratio
+        self.schedule = schedule
         self.curve = []
         self.steps = 0
         self.first_step_seconds = None
+        self._warmup_end_progress = None
 
     @property
     def tokens(self):
@@ -82,10 +96,18 @@ class TrainingBudget(keras.callbacks.Callback):
 
     def learning_rate(self):
         """The learning rate for the next step."""
-        warmup = min(1.0, (self.steps + 1) / max(self.warmup_steps, 1))
-        cosine = 0.5 * (1.0 + math.cos(math.pi * min(self.progress, 1.0)))
+        if self.schedule is not None:
+            return self.schedule(min(self.progress, 1.0))
+        if self.steps < self.warmup_steps:
+            return self.peak_learning_rate * (self.steps + 1) / (self.warmup_steps + 1)
+        progress = min(self.progress, 1.0)
+        if self._warmup_end_progress is None:
+            self._warmup_end_progress = progress
+        start = self._warmup_end_progress
+        decay = (progress - start) / (1.0 - start) if start < 1.0 else 1.0
+        cosine = 0.5 * (1.0 + math.cos(math.pi * decay))
         floor = self.final_learning_rate_ratio
-        return self.peak_learning_rate * warmup * (floor + (1.0 - floor) * cosine)
+        return self.peak_learning_rate * (floor + (1.0 - floor) * cosine)
 
     def steady_tokens_per_second(self):
         """Training throughput after the first step (which includes compilation)."""
@@ -113,12 +135,13 @@ class TrainingBudget(keras.callbacks.Callback):
         self._eval_seconds += time.perf_counter() - self._eval_started
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs and "val_loss" in logs:
+        if logs and "val_perplexity" in logs:
             self.curve.append(
                 {
+                    "epoch": epoch + 1,
                     "step": self.steps,
                     "tokens": self.tokens,
                     "train_seconds": self.train_seconds,
-                    "val_loss": float(logs["val_loss"]),
+                    "val_loss": math.log(float(logs["val_perplexity"])),
                 }
             )

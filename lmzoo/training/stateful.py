@@ -75,3 +75,27 @@ def halving_schedule(learning_rate, decay=0.5, constant_epochs=4):
     return lambda epoch, *_: (
         learning_rate * decay ** max(epoch + 1 - constant_epochs, 0)
     )
+
+
+def stretched_halving_schedule(learning_rate, epochs, **kwargs):
+    """`halving_schedule` as a function of budget progress instead of epochs.
+
+    Progress `p` in `[0, 1]` maps to epoch `floor(p * epochs)`, so a budget of
+    exactly `epochs` epochs gets the paper's schedule step for step, and a
+    shorter wall-clock budget gets the same shape compressed into it.
+
+    Args:
+        learning_rate: float. The starting rate.
+        epochs: int. The recipe's number of epochs (13 in the paper).
+        **kwargs: `decay` and `constant_epochs` of `halving_schedule`.
+
+    Returns:
+        A function `progress -> learning rate` for `TrainingBudget(schedule=...)`.
+
+    Example:
+    >>> schedule = stretched_halving_schedule(1.0, epochs=13)
+    >>> schedule(0.0), schedule(5 / 13), schedule(1.0)
+    (1.0, 0.25, 0.001953125)
+    """
+    per_epoch = halving_schedule(learning_rate, **kwargs)
+    return lambda progress: per_epoch(min(int(progress * epochs), epochs - 1))

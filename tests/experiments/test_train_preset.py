@@ -14,11 +14,15 @@ def test_gpt_shakespeare_cpu_recipe_smoke():
     assert "test_perplexity" not in result
 
 
-def test_lstm_ptb_small_recipe_smoke():
+def _ptb_head():
     ptb = load_corpus("ptb")
-    head = Corpus(
+    return Corpus(
         "ptb-head", "word", {split: text[:20_000] for split, text in ptb.splits.items()}
     )
+
+
+def test_lstm_ptb_small_recipe_smoke():
+    head = _ptb_head()
     model, result = train_preset(
         "lstm-ptb-small", head, epochs=2, verbose=0, model_overrides={"hidden_dim": 32}
     )
@@ -27,3 +31,17 @@ def test_lstm_ptb_small_recipe_smoke():
     assert result["train_tokens"] == result["steps"] * 20 * 20
     assert 1 < result["test_perplexity"] < head.build_tokenizer().vocabulary_size
     assert math.isclose(math.log(result["val_perplexity"]), result["val_loss"])
+
+
+def test_stateful_recipe_stretches_its_schedule_over_a_budget():
+    model, result = train_preset(
+        "lstm-ptb-small",
+        _ptb_head(),
+        max_steps=7,
+        verbose=0,
+        model_overrides={"hidden_dim": 16, "embedding_dim": 16},
+    )
+    assert result["steps"] == 7  # stopped inside the first epoch
+    assert len(result["curve"]) == 1 and result["curve"][0]["step"] == 7
+    # The last step ran at 6/7 of the budget: the paper's epoch int(6 / 7 * 13) = 11.
+    assert float(model.optimizer.learning_rate) == 0.5**8

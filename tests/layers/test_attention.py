@@ -74,6 +74,38 @@ def test_fully_masked_row_is_finite(dtype):
     ).all()
 
 
+def _composed_attention(query, key, value, mask):
+    """The formula written with plain ops, for TensorFlow's own autodiff."""
+    scores = tf.einsum("bqhd,bkhd->bhqk", query, key) / np.sqrt(query.shape[-1])
+    scores = tf.where(mask[:, None], scores, -1e9)
+    return tf.einsum("bhqk,bkhd->bqhd", tf.nn.softmax(scores), value)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_gradients_match_autodiff_of_the_formula(jit):
+    rng = np.random.default_rng(3)
+    query, key, value = (
+        tf.constant(rng.normal(size=(2, 5, 3, 4)), tf.float32) for _ in range(3)
+    )
+    mask = rng.random((2, 5, 5)) > 0.4
+    mask[0, 2] = False  # a fully masked row: no gradient may flow to its scores
+    mask = tf.constant(mask)
+    upstream = tf.constant(rng.normal(size=(2, 5, 3, 4)), tf.float32)
+
+    def gradients(attention):
+        def run(query, key, value):
+            with tf.GradientTape() as tape:
+                tape.watch([query, key, value])
+                loss = tf.reduce_sum(attention(query, key, value, mask) * upstream)
+            return tape.gradient(loss, [query, key, value])
+
+        return (tf.function(run, jit_compile=True) if jit else run)(query, key, value)
+
+    ours = gradients(lambda q, k, v, m: scaled_dot_product_attention(q, k, v, mask=m))
+    for got, expected in zip(ours, gradients(_composed_attention), strict=True):
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
 def test_merge_masks_combines_padding_causal_and_offset():
     mask = merge_attention_masks(
         2, 4, padding_mask=[[1, 1, 0, 1]], use_causal_mask=True, cache_index=2

@@ -72,3 +72,13 @@ def test_gpt_loss_falls_on_tiny_shakespeare(shakespeare_ids):
     before, after = log_perplexity_drop(model, shakespeare_ids, 64, 16, 3e-3)
     assert before > np.log(50)  # about uniform over 66 symbols at the start
     assert after < before - 1.0
+
+
+def test_without_biases_it_has_nanogpts_parameter_count():
+    model = GPT(65, 64, num_layers=4, num_heads=4, hidden_dim=128, use_bias=False)
+    model(np.zeros((1, 64), "int32"))
+    names = [variable.path for variable in model.weights]
+    assert not [name for name in names if name.endswith(("bias", "beta"))]
+    # nanoGPT (bias=False) reports 795,904 parameters, leaving out its position table.
+    assert model.count_params() == 795_904 + 64 * 128
+    assert GPT.from_config(model.get_config()).use_bias is False

@@ -9,6 +9,7 @@ from lmzoo.training import (
     ResetStates,
     SequenceCrossEntropy,
     halving_schedule,
+    stretched_halving_schedule,
 )
 
 
@@ -17,6 +18,16 @@ def test_halving_schedule_matches_the_paper():
     assert [schedule(epoch) for epoch in range(13)] == [1.0] * 4 + [
         0.5**k for k in range(1, 10)
     ]
+
+
+def test_stretched_schedule_is_the_paper_at_a_budget_of_13_epochs():
+    per_epoch = halving_schedule(1.0)
+    stretched = stretched_halving_schedule(1.0, epochs=13)
+    steps_per_epoch = 7
+    for step in range(13 * steps_per_epoch):
+        progress = step / (13 * steps_per_epoch)
+        assert stretched(progress) == per_epoch(step // steps_per_epoch)
+    assert stretched(1.0) == per_epoch(12)  # the end of the budget: last epoch
 
 
 def test_sequence_loss_is_sequence_length_times_the_mean():
