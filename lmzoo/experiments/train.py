@@ -76,9 +76,10 @@ def train_preset(
 
     Presets carry a recipe (`lmzoo.models.PRESETS[name].recipe`): window,
     batch, steps or epochs, warmup. Arguments given here override it. A
-    stateful recipe (`lstm-ptb-small`) trains epoch by epoch on
-    `stateful_streams` with SGD and a halving learning rate; the others use
-    AdamW with warmup + cosine decay over the budget.
+    stateful recipe (`lstm-ptb-small`) trains on `stateful_streams` with SGD
+    and the paper's halving learning rate, stretched over the budget when one
+    is given (else its `epochs`); the others use AdamW with warmup + cosine
+    decay over the budget.
 
     Args:
         preset: str. A name in `lmzoo.models.PRESETS`.

@@ -1,5 +1,6 @@
 """Keras layers: attention, embeddings and Transformer blocks."""
 
+from lmzoo.layers.activations import gelu, gelu_approximate
 from lmzoo.layers.attention import MultiHeadAttention, scaled_dot_product_attention
 from lmzoo.layers.embeddings import (
     SinusoidalPositionEncoding,
@@ -15,6 +16,8 @@ __all__ = [
     "TransformerDecoderBlock",
     "TransformerEncoderBlock",
     "causal_mask",
+    "gelu",
+    "gelu_approximate",
     "merge_attention_masks",
     "scaled_dot_product_attention",
 ]

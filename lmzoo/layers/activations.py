@@ -39,7 +39,7 @@ def gelu(x):
     Same values as `keras.activations.gelu(x, approximate=False)`. Written out
     by TensorFlow op by op, GELU and its autodiff gradient are a dozen passes
     over the `[tokens, 4 * width]` activations; when the model runs without
-    XLA (mixed_bfloat16 on a CPU, so that oneDNN keeps its AMX matmuls) that
+    XLA (mixed_bfloat16 on a CPU, so that oneDNN keeps its bf16 matmuls) that
     cost 15% of a GPT training step. Here the forward pass and the analytic
     gradient `Phi(x) + x phi(x)` each compile to one loop, computed in float32
     for 16-bit inputs. Inside a model compiled with XLA they simply inline.

@@ -11,6 +11,7 @@ from lmzoo.training.metrics import (
     language_model_loss,
     language_model_metrics,
 )
+from lmzoo.training.optimizers import AdamW
 from lmzoo.training.stateful import (
     ResetStates,
     SequenceCrossEntropy,
@@ -19,6 +20,7 @@ from lmzoo.training.stateful import (
 )
 
 __all__ = [
+    "AdamW",
     "Perplexity",
     "ResetStates",
     "SequenceCrossEntropy",

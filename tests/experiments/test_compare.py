@@ -2,6 +2,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from lmzoo.data import Corpus, load_corpus
 from lmzoo.experiments import compare, format_table
 
 
@@ -37,3 +38,23 @@ def test_compare_end_to_end_on_a_tiny_budget(tmp_path):
     assert "== gpt-nano ==" in samples
     text = format_table(table)
     assert "val perplexity" in text and "gpt-nano" in text
+
+
+def test_compare_on_ptb_pits_the_stateful_lstm_against_gpt_ptb(tmp_path):
+    ptb = load_corpus("ptb")
+    head = Corpus(
+        "ptb", "word", {name: text[:20_000] for name, text in ptb.splits.items()}
+    )
+    table = compare(
+        head,
+        budget_seconds=None,
+        budget_tokens=4_000,
+        output_dir=tmp_path / "run",
+        export_dir=None,
+        sample_tokens=5,
+        verbose=0,
+    )
+    assert list(table["model"]) == ["lstm-ptb-small", "gpt-ptb"]
+    # Each preset keeps its recipe's windows: 20 x 20 streams, 16 x 128 windows.
+    assert list(table["train tokens"]) == [10 * 20 * 20, 2 * 16 * 128]
+    assert (table["test perplexity"] < head.build_tokenizer().vocabulary_size).all()

@@ -49,3 +49,18 @@ def test_lstm_loss_falls_on_tiny_shakespeare(shakespeare_ids):
     model = models.get("lstm-small", 66, hidden_dim=128, embedding_dim=64)
     before, after = log_perplexity_drop(model, shakespeare_ids, 32, 16, 1e-2)
     assert after < before - 0.7
+
+
+def test_a_stateful_model_generates_at_any_batch_size_and_keeps_its_state():
+    stateful = LSTMLanguageModel(**SMALL, stateful=True)
+    stateful(np.ones((20, 5), "int32"))  # trained at batch 20: state is [20, hidden]
+    carried = [state.numpy() for state in stateful.lstm_layers[0].states]
+    stateless = LSTMLanguageModel(**SMALL)
+    stateless(np.ones((1, 5), "int32"))
+    stateless.set_weights(stateful.get_weights())
+    prompt = np.array([[3, 4, 5]], "int32")
+    ours = stateful.generate(prompt, max_new_tokens=8, strategy="greedy")
+    expected = stateless.generate(prompt, max_new_tokens=8, strategy="greedy")
+    np.testing.assert_array_equal(ours["token_ids"], expected["token_ids"])
+    for before, after in zip(carried, stateful.lstm_layers[0].states, strict=True):
+        np.testing.assert_array_equal(before, after.numpy())
