@@ -39,6 +39,17 @@ def shakespeare_ids(shakespeare, shakespeare_tokenizer):
     }
 
 
+@pytest.fixture(scope="session")
+def ptb_head():
+    """The first 20,000 characters of each PTB split, still named "ptb"."""
+    from lmzoo.data import Corpus, load_corpus
+
+    ptb = load_corpus("ptb")
+    return Corpus(
+        "ptb", "word", {name: text[:20_000] for name, text in ptb.splits.items()}
+    )
+
+
 @pytest.fixture
 def token_batch():
     return np.random.default_rng(0).integers(0, 66, size=(2, 16)).astype("int32")

@@ -70,7 +70,7 @@ class TrainingBudget(keras.callbacks.Callback):
         self.curve = []
         self.steps = 0
         self.first_step_seconds = None
-        self._warmup_end_progress = None
+        self._warmup_end_progress = 0.0
 
     @property
     def tokens(self):
@@ -101,8 +101,6 @@ class TrainingBudget(keras.callbacks.Callback):
         if self.steps < self.warmup_steps:
             return self.peak_learning_rate * (self.steps + 1) / (self.warmup_steps + 1)
         progress = min(self.progress, 1.0)
-        if self._warmup_end_progress is None:
-            self._warmup_end_progress = progress
         start = self._warmup_end_progress
         decay = (progress - start) / (1.0 - start) if start < 1.0 else 1.0
         cosine = 0.5 * (1.0 + math.cos(math.pi * decay))
@@ -125,6 +123,8 @@ class TrainingBudget(keras.callbacks.Callback):
         self.steps += 1
         if self.steps == 1:
             self.first_step_seconds = self.train_seconds
+        if self.steps == self.warmup_steps:
+            self._warmup_end_progress = min(self.progress, 1.0)
         if self.progress >= 1.0:
             self.model.stop_training = True
 

@@ -2,7 +2,6 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from lmzoo.data import Corpus, load_corpus
 from lmzoo.experiments import compare, format_table
 
 
@@ -40,13 +39,9 @@ def test_compare_end_to_end_on_a_tiny_budget(tmp_path):
     assert "val perplexity" in text and "gpt-nano" in text
 
 
-def test_compare_on_ptb_pits_the_stateful_lstm_against_gpt_ptb(tmp_path):
-    ptb = load_corpus("ptb")
-    head = Corpus(
-        "ptb", "word", {name: text[:20_000] for name, text in ptb.splits.items()}
-    )
+def test_compare_on_ptb_pits_the_stateful_lstm_against_gpt_ptb(ptb_head, tmp_path):
     table = compare(
-        head,
+        ptb_head,
         budget_seconds=None,
         budget_tokens=4_000,
         output_dir=tmp_path / "run",
@@ -57,4 +52,4 @@ def test_compare_on_ptb_pits_the_stateful_lstm_against_gpt_ptb(tmp_path):
     assert list(table["model"]) == ["lstm-ptb-small", "gpt-ptb"]
     # Each preset keeps its recipe's windows: 20 x 20 streams, 16 x 128 windows.
     assert list(table["train tokens"]) == [10 * 20 * 20, 2 * 16 * 128]
-    assert (table["test perplexity"] < head.build_tokenizer().vocabulary_size).all()
+    assert (table["test perplexity"] < ptb_head.build_tokenizer().vocabulary_size).all()

@@ -1,6 +1,5 @@
 import math
 
-from lmzoo.data import Corpus, load_corpus
 from lmzoo.experiments import train_preset
 
 
@@ -14,29 +13,25 @@ def test_gpt_shakespeare_cpu_recipe_smoke():
     assert "test_perplexity" not in result
 
 
-def _ptb_head():
-    ptb = load_corpus("ptb")
-    return Corpus(
-        "ptb-head", "word", {split: text[:20_000] for split, text in ptb.splits.items()}
-    )
-
-
-def test_lstm_ptb_small_recipe_smoke():
-    head = _ptb_head()
+def test_lstm_ptb_small_recipe_smoke(ptb_head):
     model, result = train_preset(
-        "lstm-ptb-small", head, epochs=2, verbose=0, model_overrides={"hidden_dim": 32}
+        "lstm-ptb-small",
+        ptb_head,
+        epochs=2,
+        verbose=0,
+        model_overrides={"hidden_dim": 32},
     )
     assert model.stateful
     assert [point["epoch"] for point in result["curve"]] == [1, 2]
     assert result["train_tokens"] == result["steps"] * 20 * 20
-    assert 1 < result["test_perplexity"] < head.build_tokenizer().vocabulary_size
+    assert 1 < result["test_perplexity"] < ptb_head.build_tokenizer().vocabulary_size
     assert math.isclose(math.log(result["val_perplexity"]), result["val_loss"])
 
 
-def test_stateful_recipe_stretches_its_schedule_over_a_budget():
+def test_stateful_recipe_stretches_its_schedule_over_a_budget(ptb_head):
     model, result = train_preset(
         "lstm-ptb-small",
-        _ptb_head(),
+        ptb_head,
         max_steps=7,
         verbose=0,
         model_overrides={"hidden_dim": 16, "embedding_dim": 16},
