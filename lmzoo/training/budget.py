@@ -10,7 +10,9 @@ class TrainingBudget(keras.callbacks.Callback):
     """Warmup + cosine decay over a budget, stopping `fit` when it is spent.
 
     Progress is the largest of `steps / max_steps`, `tokens / max_tokens` and
-    `train_seconds / max_seconds` (time spent evaluating does not count), so
+    `train_seconds / max_seconds`, where `train_seconds` adds up the time
+    spent in training steps (compilation included; evaluation and the pauses
+    between epochs, such as a new pass over a dataset, excluded), so
     the same cosine schedule serves a fixed number of steps (nanoGPT) and a
     wall-clock budget (the `compare` job), where the number of steps is not
     known in advance. As in nanoGPT, the rate rises linearly for
@@ -70,6 +72,8 @@ class TrainingBudget(keras.callbacks.Callback):
         self.curve = []
         self.steps = 0
         self.first_step_seconds = None
+        self._step_seconds = 0.0
+        self._step_started = None
         self._warmup_end_progress = 0.0
 
     @property
@@ -79,8 +83,10 @@ class TrainingBudget(keras.callbacks.Callback):
 
     @property
     def train_seconds(self):
-        """Wall-clock seconds spent training, evaluation excluded."""
-        return time.perf_counter() - self._start - self._eval_seconds
+        """Wall-clock seconds spent in training steps."""
+        if self._step_started is None:
+            return self._step_seconds
+        return self._step_seconds + time.perf_counter() - self._step_started
 
     @property
     def progress(self):
@@ -112,14 +118,13 @@ class TrainingBudget(keras.callbacks.Callback):
         steady_seconds = self.train_seconds - (self.first_step_seconds or 0.0)
         return (self.steps - 1) * self.tokens_per_step / max(steady_seconds, 1e-9)
 
-    def on_train_begin(self, logs=None):
-        self._start = time.perf_counter()
-        self._eval_seconds = 0.0
-
     def on_train_batch_begin(self, batch, logs=None):
+        self._step_started = time.perf_counter()
         self.model.optimizer.learning_rate.assign(self.learning_rate())
 
     def on_train_batch_end(self, batch, logs=None):
+        self._step_seconds = self.train_seconds
+        self._step_started = None
         self.steps += 1
         if self.steps == 1:
             self.first_step_seconds = self.train_seconds
@@ -127,12 +132,6 @@ class TrainingBudget(keras.callbacks.Callback):
             self._warmup_end_progress = min(self.progress, 1.0)
         if self.progress >= 1.0:
             self.model.stop_training = True
-
-    def on_test_begin(self, logs=None):
-        self._eval_started = time.perf_counter()
-
-    def on_test_end(self, logs=None):
-        self._eval_seconds += time.perf_counter() - self._eval_started
 
     def on_epoch_end(self, epoch, logs=None):
         if logs and "val_perplexity" in logs:

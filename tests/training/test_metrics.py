@@ -62,3 +62,34 @@ def test_budget_warms_up_decays_and_stops():
 def test_budget_needs_a_limit():
     with pytest.raises(ValueError, match="max_steps"):
         TrainingBudget(1e-3, tokens_per_step=10)
+
+
+class _FakeClock:
+    def __init__(self):
+        self.now = 0.0
+
+    def perf_counter(self):
+        return self.now
+
+
+def test_time_budget_counts_only_training_steps(monkeypatch):
+    clock = _FakeClock()
+    monkeypatch.setattr("lmzoo.training.budget.time", clock)
+    budget = TrainingBudget(1e-3, tokens_per_step=10, max_seconds=10.0)
+    budget.set_model(_FakeModel())
+    budget.model.stop_training = False
+    budget.on_train_begin()
+    stopped_after = None
+    for step in range(10):
+        clock.now += 100.0  # evaluation, a new epoch's iterator, ...
+        budget.on_train_batch_begin(step)
+        clock.now += 3.0
+        budget.on_train_batch_end(step)
+        if budget.model.stop_training:
+            stopped_after = step + 1
+            break
+    assert stopped_after == 4
+    assert budget.train_seconds == pytest.approx(12.0)
+    clock.now += 50.0
+    assert budget.train_seconds == pytest.approx(12.0)
+    assert budget.steady_tokens_per_second() == pytest.approx(30 / 9.0)
