@@ -77,7 +77,6 @@ def test_time_budget_counts_only_training_steps(monkeypatch):
     monkeypatch.setattr("lmzoo.training.budget.time", clock)
     budget = TrainingBudget(1e-3, tokens_per_step=10, max_seconds=10.0)
     budget.set_model(_FakeModel())
-    budget.model.stop_training = False
     budget.on_train_begin()
     stopped_after = None
     for step in range(10):
