@@ -43,14 +43,16 @@ def compare(
     sample_prompt=None,
     sample_tokens=100,
     eval_interval=None,
-    eval_batches=8,
+    eval_batches=None,
     verbose=1,
 ):
     """Trains each preset on the same corpus, tokenizer and budget; compares them.
 
-    Writes into `output_dir`: `results.csv`, `learning_curves.png`,
-    `samples.txt` and TensorBoard logs under `tensorboard/<preset>`; exports
-    each trained model to `export_dir/<preset>/<version>`.
+    Writes into `output_dir`: `results.csv`, `curves.csv` (one row per
+    validation: model, epoch, step, tokens, train_seconds, val_loss),
+    `learning_curves.png`, `samples.txt` and TensorBoard logs under
+    `tensorboard/<preset>`; exports each trained model to
+    `export_dir/<preset>/<version>`.
 
     Args:
         corpus: a `Corpus` or anything `load_corpus` takes. Defaults to
@@ -76,8 +78,10 @@ def compare(
             decoding loop (temperature 0.8). Defaults to `100`.
         eval_interval: optional int. Steps between validations; defaults to
             the recipe's (100 steps; the stateful LSTM validates each epoch).
-        eval_batches: optional int. Validation batches used during training;
-            final figures use the whole split.
+        eval_batches: optional int. Validation batches used for the learning
+            curves. Defaults to `None`: the whole split, the same tokens for
+            every model (the stateful LSTM always validates on the whole
+            split), so the curves end at the table's validation loss.
         verbose: Keras verbosity. Defaults to `1` (progress bars).
 
     Returns:
@@ -132,6 +136,9 @@ def compare(
     table = pd.DataFrame(rows).rename(columns=TABLE_COLUMNS)
     table.attrs["output_dir"] = str(output_dir)
     table.to_csv(output_dir / "results.csv", index=False)
+    pd.DataFrame(
+        [{"model": name} | point for name, curve in curves.items() for point in curve]
+    ).to_csv(output_dir / "curves.csv", index=False)
     plot_learning_curves(curves, output_dir / "learning_curves.png")
     (output_dir / "samples.txt").write_text(
         "".join(f"== {row['model']} ==\n{row['sample']}\n\n" for row in rows),

@@ -2,11 +2,19 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
+from lmzoo.data import Corpus
 from lmzoo.experiments import compare, format_table
 
 
-def test_compare_end_to_end_on_a_tiny_budget(tmp_path):
+def test_compare_end_to_end_on_a_tiny_budget(shakespeare, tmp_path):
+    # 4,000 validation characters: 15 batches of 8 x 32, more than a subset.
+    corpus = Corpus(
+        "tinyshakespeare",
+        "char",
+        {"train": shakespeare.train, "validation": shakespeare.validation[:4_000]},
+    )
     table = compare(
+        corpus,
         presets=("lstm-small", "gpt-nano"),
         budget_seconds=None,
         budget_tokens=12 * 8 * 32,
@@ -16,7 +24,6 @@ def test_compare_end_to_end_on_a_tiny_budget(tmp_path):
         export_dir=tmp_path / "saved_models",
         sample_tokens=20,
         eval_interval=6,
-        eval_batches=2,
         verbose=0,
     )
     assert list(table["model"]) == ["lstm-small", "gpt-nano"]
@@ -26,6 +33,11 @@ def test_compare_end_to_end_on_a_tiny_budget(tmp_path):
     written = pd.read_csv(tmp_path / "run" / "results.csv")
     assert list(written["model"]) == list(table["model"])
     assert np.allclose(written["val loss"], table["val loss"])
+    # Both curves validate on the whole split, so each ends at the table's loss.
+    curves = pd.read_csv(tmp_path / "run" / "curves.csv")
+    assert list(curves.groupby("model").size()[table["model"]]) == [2, 2]
+    last = curves.groupby("model")["val_loss"].last()
+    assert np.allclose(last[table["model"]], table["val loss"], rtol=1e-5)
     png = (tmp_path / "run" / "learning_curves.png").read_bytes()
     assert png.startswith(b"\x89PNG")
     for preset in ("lstm-small", "gpt-nano"):
