@@ -1,31 +1,37 @@
 """lmzoo: language models for Keras that plug into tf.data and model.fit.
 
-Subpackages load on first use, so `import lmzoo` is cheap and TensorFlow is
-imported only when a model, layer or pipeline is needed.
+`import lmzoo` registers every lmzoo class with Keras, so that
+`keras.models.load_model("model.keras")` restores lmzoo models, tokenizers,
+optimizers and losses in a process that imported nothing else from lmzoo.
+It imports TensorFlow to do so; `lmzoo.experiments` (pandas, matplotlib) still
+loads on first use.
 
 Example:
 >>> import lmzoo
 >>> model = lmzoo.models.get("gpt-mini", vocabulary_size=65)
+>>> type(model).__name__
+'GPT'
 """
 
 import importlib
 
+from lmzoo import data, export, generation, interop, layers, models, training
+
 __version__ = "0.1.0"
 
-_SUBPACKAGES = (
+__all__ = [
     "data",
     "experiments",
     "export",
     "generation",
+    "interop",
     "layers",
     "models",
     "training",
-)
-
-__all__ = list(_SUBPACKAGES)
+]
 
 
 def __getattr__(name):
-    if name in _SUBPACKAGES:
-        return importlib.import_module(f"lmzoo.{name}")
+    if name == "experiments":
+        return importlib.import_module("lmzoo.experiments")
     raise AttributeError(f"module 'lmzoo' has no attribute {name!r}")

@@ -1,82 +1,210 @@
+"""The `lmzoo` command as a user runs it: the installed script, a fresh folder."""
+
 import json
+import os
+import pathlib
+import shutil
 import subprocess
 import sys
 
 import pytest
 
-from lmzoo import models
-from lmzoo.cli import main
-from lmzoo.export import export_language_model
+LMZOO = shutil.which("lmzoo", path=pathlib.Path(sys.executable).parent)
+TINY_TRAIN = ["--steps", "4", "--sequence-length", "16", "--batch-size", "4"]
 
 
-def test_help_lists_the_commands():
+def lmzoo(*args, cwd, check=True):
+    environment = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     result = subprocess.run(
-        [sys.executable, "-m", "lmzoo.cli", "--help"],
-        capture_output=True,
-        text=True,
-        check=True,
+        [LMZOO, *args], capture_output=True, text=True, cwd=cwd, env=environment
     )
-    for command in ("compare", "train", "generate", "presets"):
-        assert command in result.stdout
+    if check and result.returncode != 0:
+        raise AssertionError(f"lmzoo {args} failed:\n{result.stderr}")
+    return result
 
 
-def test_presets_command(capsys):
-    assert main(["presets"]) == 0
-    assert "gpt-mini" in capsys.readouterr().out
-
-
-def test_train_prints_one_json_line(capsys):
-    code = main(
-        [
-            "train",
-            "--preset",
-            "gpt-nano",
-            "--steps",
-            "4",
-            "--sequence-length",
-            "16",
-            "--batch-size",
-            "4",
-            "--eval-interval",
-            "2",
-            "--quiet",
-        ]
+def python(code, cwd):
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=cwd
     )
-    assert code == 0
-    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert result["preset"] == "gpt-nano" and result["corpus"] == "tinyshakespeare"
-    assert result["steps"] == 4 and result["train_tokens"] == 4 * 4 * 16
-    assert result["val_perplexity"] == pytest.approx(2.718281828 ** result["val_loss"])
-    assert "test_perplexity" not in result
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
 
 
-def test_unknown_preset_is_a_clear_error(capsys):
-    assert main(["train", "--preset", "nope", "--steps", "1"]) == 2
-    assert "known presets" in capsys.readouterr().err
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """`lmzoo train` run once, from an empty folder."""
+    folder = tmp_path_factory.mktemp("user")
+    args = ["train", "--preset", "gpt-nano", *TINY_TRAIN, "--quiet"]
+    result = lmzoo(*args, "--run-dir", "run", cwd=folder)
+    return folder, result
 
 
-def test_generate_from_an_exported_model(shakespeare_tokenizer, tmp_path, capsys):
-    model = models.get(
-        "gpt-nano",
-        shakespeare_tokenizer.vocabulary_size,
-        tokenizer=shakespeare_tokenizer,
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--preset", "gpt-nano", "--steps", "0"], "--steps: must be > 0"),
+        (["compare", "--budget-minutes", "-1"], "--budget-minutes: must be > 0"),
+        (["compare", "--budget-tokens", "0"], "--budget-tokens: must be > 0"),
+        (["train", "--preset", "gpt-nano", "--budget-tokens", "x"], "an integer"),
+        (["generate", "--model", "m", "--prompt", "a", "--top-p", "2"], "(0, 1]"),
+        (["train"], "--preset"),
+    ],
+)
+def test_argument_errors_are_one_line_before_tensorflow_loads(args, message, tmp_path):
+    code = (
+        "import sys, lmzoo_cli\n"
+        f"try:\n    lmzoo_cli.main({args!r})\n"
+        "except SystemExit as exit:\n    print(exit.code, 'tensorflow' in sys.modules)"
     )
-    path = export_language_model(model, tmp_path / "gpt")
-    args = ["generate", "--model", str(path), "--prompt", "ROMEO:"]
-    args += ["--max-new-tokens", "12", "--seed", "3"]
-    assert main(args) == 0
-    first = capsys.readouterr().out
-    assert main(args) == 0
-    assert capsys.readouterr().out == first
-    expected = model.generate(
-        "ROMEO:", max_new_tokens=12, strategy="sample", temperature=0.8, seed=3
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
     )
-    assert first.rstrip("\n") == expected and expected.startswith("ROMEO:")
-    greedy = model.generate("ROMEO:", max_new_tokens=12)
-    assert main(args[:-2] + ["--strategy", "greedy"]) == 0
-    assert capsys.readouterr().out.rstrip("\n") == greedy
+    assert result.stdout.split() == ["2", "False"]
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert message in result.stderr and "Traceback" not in result.stderr
 
 
-def test_generate_from_a_missing_model_is_a_clear_error(tmp_path, capsys):
-    assert main(["generate", "--model", str(tmp_path), "--prompt", "x"]) == 2
-    assert "model.keras not found" in capsys.readouterr().err
+def test_train_saves_the_model_and_an_export(trained):
+    folder, result = trained
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert line["model_path"] == "run/model.keras"
+    assert line["export_path"] == "saved_models/gpt-nano/1"
+    assert (folder / "run" / "model.keras").is_file()
+    assert json.loads((folder / "run" / "result.json").read_text()) == line
+    assert line["steps"] == 4 and line["train_tokens"] == 4 * 4 * 16
+    assert "I0000" not in result.stderr and "cuda" not in result.stderr.lower()
+
+
+def test_generate_matches_model_generate_in_a_fresh_process(trained):
+    folder, _ = trained
+    command = lmzoo(
+        "generate",
+        "--model",
+        "saved_models/gpt-nano/1",
+        "--prompt",
+        "ROMEO:",
+        "--max-new-tokens",
+        "12",
+        cwd=folder,
+    )
+    from_python = python(
+        "import json, keras, lmzoo\n"
+        "model = keras.models.load_model('run/model.keras')\n"
+        "print(json.dumps(model.generate('ROMEO:', max_new_tokens=12)))",
+        cwd=folder,
+    )
+    assert command.stdout.rstrip("\n") == json.loads(from_python)
+    assert command.stderr == ""
+
+
+def test_a_reloaded_model_trains_on(trained):
+    folder, _ = trained
+    losses = python(
+        "import json, keras, numpy as np, lmzoo\n"
+        "model = keras.models.load_model('run/model.keras')\n"
+        "ids = np.tile(np.arange(1, 17, dtype='int32'), (4, 1))\n"
+        "history = model.fit(ids[:, :-1], ids[:, 1:], epochs=5, verbose=0)\n"
+        "print(json.dumps(history.history['loss']))",
+        cwd=folder,
+    )
+    losses = json.loads(losses)
+    assert losses[-1] < losses[0]
+
+
+def test_unknown_prompt_characters_warn_and_unk_is_never_generated(trained):
+    folder, _ = trained
+    result = lmzoo(
+        "generate",
+        "--model",
+        "run",
+        "--prompt",
+        "ROMEO~ ~é",
+        "--strategy",
+        "sample",
+        "--seed",
+        "0",
+        "--max-new-tokens",
+        "60",
+        cwd=folder,
+    )
+    warning = result.stderr.strip().splitlines()
+    assert len(warning) == 1 and "'~' 'é'" in warning[0]
+    continuation = result.stdout.rstrip("\n").removeprefix("ROMEO<unk> <unk><unk>")
+    assert len(continuation) == 60 and "<unk>" not in continuation
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "empty.txt is empty"),
+        (b"ab\x80cd", "not UTF-8 text: byte 0x80 at offset 2"),
+    ],
+)
+def test_bad_corpus_files_are_named(content, message, tmp_path):
+    name = "empty.txt" if not content else "binary.txt"
+    (tmp_path / name).write_bytes(content)
+    args = ["train", "--preset", "gpt-nano", "--corpus", name, *TINY_TRAIN]
+    result = lmzoo(*args, cwd=tmp_path, check=False)
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and message in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    args = ["train", "--preset", "gpt-nano", "--corpus", "missing.txt", *TINY_TRAIN]
+    quiet = lmzoo(*args, cwd=tmp_path, check=False)
+    loud = lmzoo(*args, "--debug", cwd=tmp_path, check=False)
+    assert quiet.returncode == 1 and "Traceback" not in quiet.stderr
+    assert "Unknown corpus 'missing.txt'" in quiet.stderr
+    assert loud.returncode == 1 and "Traceback" in loud.stderr
+
+
+def test_compare_checks_every_model_name_before_training(tmp_path):
+    result = lmzoo(
+        "compare", "--models", "gpt-nano,gpt-huge", cwd=tmp_path, check=False
+    )
+    assert result.returncode == 1
+    assert "Unknown preset 'gpt-huge'; known presets:" in result.stderr
+    assert not (tmp_path / "runs").exists()
+
+
+def test_generate_from_a_missing_model_is_a_clear_error(tmp_path):
+    result = lmzoo(
+        "generate", "--model", "nope", "--prompt", "x", cwd=tmp_path, check=False
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("lmzoo generate: error: No model.keras at nope")
+
+
+def test_presets_are_aligned_with_parameter_counts(tmp_path):
+    lines = lmzoo("presets", cwd=tmp_path).stdout.splitlines()
+    assert lines[0].split() == [
+        "preset",
+        "model",
+        "parameters",
+        "for",
+        "corpus",
+        "size",
+    ]
+    rows = {line.split()[0]: line for line in lines[1:]}
+    # Parameter counts published in the README's results table.
+    assert "818,176" in rows["gpt-mini"] and "4,651,600" in rows["lstm-ptb-small"]
+    assert rows["gpt-ptb"].split()[3] == "ptb"
+    column = lines[0].index("for corpus")
+    assert {line[column:].split()[0] for line in lines[1:]} == {
+        "tinyshakespeare",
+        "ptb",
+    }
+
+
+def test_every_flag_has_help_and_defaults_are_shown():
+    import lmzoo_cli
+
+    parser = lmzoo_cli.build_parser()
+    commands = parser._subparsers._group_actions[0].choices
+    for name, command in commands.items():
+        for action in command._actions:
+            assert action.help, f"lmzoo {name} {action.option_strings} has no help"
+    generate_help = commands["generate"].format_help()
+    assert "(default: greedy)" in generate_help and "(default: 100)" in generate_help

@@ -27,12 +27,14 @@ class CorpusSpec:
         level: `"char"` or `"word"`, the tokenizer the corpus calls for.
         files: split name -> (file name, URL, SHA-256 of the uncompressed file).
             A single `"all"` entry is split by `validation_fraction`.
+        vocabulary_size: ids of the tokenizer built from its training split.
         validation_fraction: the tail of an `"all"` file used for validation.
     """
 
     folder: str
     level: str
     files: dict
+    vocabulary_size: int
     validation_fraction: float = 0.1
 
 
@@ -50,6 +52,7 @@ CORPORA = {
                 "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
             )
         },
+        vocabulary_size=66,
     ),
     "ptb": CorpusSpec(
         folder="ptb",
@@ -71,6 +74,7 @@ CORPORA = {
                 "dd65dff31e70846b2a6030a87482edcd5d199130cdcfa1f3dccbb033728deee0",
             ),
         },
+        vocabulary_size=10_000,
     ),
 }
 
@@ -117,7 +121,15 @@ class Corpus:
 
         Returns:
             A `CharTokenizer` or `WordTokenizer`.
+
+        Raises:
+            ValueError: the training split is empty.
         """
+        if not self.splits.get("train", "").strip():
+            raise ValueError(
+                f"The training split of corpus {self.name!r} is empty: there is "
+                "no text to build a vocabulary from."
+            )
         return tokenizer_for_level(self.level, self.splits["train"], **kwargs)
 
 
@@ -141,16 +153,35 @@ def read_text(path):
         path: str or `pathlib.Path`.
 
     Returns:
-        str.
+        str, with line endings as they are in the file.
+
+    Raises:
+        ValueError: the file is empty, or is not UTF-8 text (the message
+            names the file and the offset of the first bad byte, counted in
+            the uncompressed content).
 
     Example:
-    >>> read_text("README.md")[:1]  # doctest: +SKIP
-    '#'
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> _ = path.write_bytes(b"caf\\xe9")
+    >>> read_text(path)
+    Traceback (most recent call last):
+    ...
+    ValueError: .../notes.txt is not UTF-8 text: byte 0xe9 at offset 3 cannot ...
     """
     path = pathlib.Path(path)
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", newline="") as handle:
-        return handle.read()
+    with opener(path, "rb") as handle:
+        content = handle.read()
+    if not content.strip():
+        raise ValueError(f"{path} is empty: a corpus needs text.")
+    try:
+        return content.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ValueError(
+            f"{path} is not UTF-8 text: byte 0x{content[error.start]:02x} at offset "
+            f"{error.start} cannot be decoded. Convert the file to UTF-8 "
+            "(iconv -t UTF-8) or pass a text file."
+        ) from None
 
 
 def _sha256(path):

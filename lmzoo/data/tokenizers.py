@@ -40,12 +40,32 @@ class _VocabularyTokenizer(keras.layers.Layer):
         self.built = True
 
     @property
+    def oov_id(self):
+        """The id of unknown pieces: always 0."""
+        return 0
+
+    @property
     def vocabulary_size(self):
         """Number of ids, the OOV id 0 included."""
         return len(self.vocabulary) + 1
 
     def call(self, text):
         return tf.cast(self._to_ids(self._split(tf.convert_to_tensor(text))), "int32")
+
+    def unknown(self, text):
+        """The pieces of `text` that are not in the vocabulary.
+
+        Args:
+            text: str.
+
+        Returns:
+            list of str, in order of first appearance, each once.
+        """
+        pieces = self._split(tf.constant(text)).numpy().tolist()
+        known = set(self.vocabulary)
+        return list(
+            dict.fromkeys(p.decode() for p in pieces if p.decode() not in known)
+        )
 
     def detokenize(self, token_ids):
         """Turns ids back into text.

@@ -10,6 +10,8 @@ from lmzoo.data import Corpus, load_corpus
 from lmzoo.experiments.plots import plot_learning_curves
 from lmzoo.experiments.train import train_preset
 from lmzoo.export import export_language_model
+from lmzoo.models import get_preset
+from lmzoo.training import check_budget
 
 TABLE_COLUMNS = {
     "model": "model",
@@ -23,6 +25,8 @@ TABLE_COLUMNS = {
 }
 
 
+DEFAULT_BUDGET_SECONDS = 180.0
+
 DEFAULT_PRESETS = {
     "tinyshakespeare": ("lstm-small", "gpt-mini"),
     "ptb": ("lstm-ptb-small", "gpt-ptb"),
@@ -32,7 +36,7 @@ DEFAULT_PRESETS = {
 def compare(
     corpus="tinyshakespeare",
     presets=None,
-    budget_seconds=180.0,
+    budget_seconds=None,
     budget_tokens=None,
     sequence_length=None,
     batch_size=None,
@@ -61,8 +65,9 @@ def compare(
             `DEFAULT_PRESETS[corpus]`: the LSTM baseline and a GPT for that
             corpus (`lstm-small` and `gpt-mini` for other corpora).
         budget_seconds: optional float. Training wall-clock budget per model
-            (evaluation excluded). Defaults to `180`.
-        budget_tokens: optional int. Training-token budget per model.
+            (evaluation excluded).
+        budget_tokens: optional int. Training-token budget per model. With
+            neither budget, each model trains for 180 seconds.
         sequence_length: optional int for every preset; by default each
             preset trains with its own recipe's window (the stateful PTB
             LSTM: 20 steps of truncated backprop; GPTs: their context).
@@ -76,8 +81,8 @@ def compare(
             first 16 tokens of the validation split.
         sample_tokens: int. New tokens in each sample, drawn with the cached
             decoding loop (temperature 0.8). Defaults to `100`.
-        eval_interval: optional int. Steps between validations; defaults to
-            the recipe's (100 steps; the stateful LSTM validates each epoch).
+        eval_interval: optional int. Steps between validations; by default
+            each model validates 12 times, spread evenly over its budget.
         eval_batches: optional int. Validation batches used for the learning
             curves. Defaults to `None`: the whole split, the same tokens for
             every model (the stateful LSTM always validates on the whole
@@ -93,14 +98,19 @@ def compare(
     >>> table = compare(budget_seconds=60)  # doctest: +SKIP
     >>> table[["model", "val loss"]]  # doctest: +SKIP
     """
-    output_dir = pathlib.Path(
-        output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
-    output_dir.mkdir(parents=True, exist_ok=True)
+    for preset in presets or ():
+        get_preset(preset)
+    if budget_seconds is None and budget_tokens is None:
+        budget_seconds = DEFAULT_BUDGET_SECONDS
+    check_budget(max_seconds=budget_seconds, max_tokens=budget_tokens)
     if not isinstance(corpus, Corpus):
         corpus = load_corpus(corpus, data_dir=data_dir)
     if presets is None:
         presets = DEFAULT_PRESETS.get(corpus.name, DEFAULT_PRESETS["tinyshakespeare"])
+    output_dir = pathlib.Path(
+        output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
+    output_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = corpus.build_tokenizer()
     prompt = sample_prompt or tokenizer.decode(tokenizer.encode(corpus.validation)[:16])
     rows, curves = [], {}

@@ -10,17 +10,18 @@ from lmzoo.training import (
     ResetStates,
     SequenceCrossEntropy,
     TrainingBudget,
+    check_budget,
     compile_language_model,
     language_model_metrics,
     stretched_halving_schedule,
     train_language_model,
+    validation_perplexity,
 )
 
 _DEFAULTS = {
     "sequence_length": 128,
     "batch_size": 32,
     "warmup_steps": 100,
-    "eval_interval": 100,
     "clipnorm": 1.0,
 }
 
@@ -92,6 +93,7 @@ def train_preset(
             recipe's `max_steps` (or `epochs` for a stateful recipe).
         learning_rate: optional float; defaults to the preset's.
         eval_batches: optional int. Validation batches used during training.
+            Defaults to `8`.
         seed: int. Seeds weights and batches. Defaults to `0`.
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
@@ -112,6 +114,19 @@ def train_preset(
     recipe = (
         _DEFAULTS | spec.recipe | {k: v for k, v in recipe.items() if v is not None}
     )
+    budget = {
+        "max_steps": max_steps,
+        "max_tokens": max_tokens,
+        "max_seconds": max_seconds,
+    }
+    if any(value is not None for value in budget.values()):
+        check_budget(**budget)
+    elif "max_steps" not in recipe and "epochs" not in recipe:
+        raise ValueError(
+            f"Preset {preset!r} has no default training length: give max_steps, "
+            "max_tokens or max_seconds (--steps, --budget-tokens or "
+            "--budget-minutes)."
+        )
     if not isinstance(corpus, Corpus):
         corpus = load_corpus(corpus, data_dir=data_dir)
     tokenizer = tokenizer or corpus.build_tokenizer()
@@ -126,11 +141,6 @@ def train_preset(
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text
     }
     learning_rate = learning_rate or spec.learning_rate
-    budget = {
-        "max_steps": max_steps,
-        "max_tokens": max_tokens,
-        "max_seconds": max_seconds,
-    }
     run = {
         "callbacks": list(callbacks),
         "verbose": verbose,
@@ -160,7 +170,7 @@ def train_preset(
 def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, run):
     """AdamW with warmup + cosine on shuffled random windows."""
     if not any(budget.values()):
-        budget = {"max_steps": recipe.get("max_steps")}
+        budget = {"max_steps": recipe["max_steps"]}
     sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
     max_length = getattr(model, "max_sequence_length", None)
     train_dataset = language_model_dataset(
@@ -187,7 +197,7 @@ def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, r
         tokens_per_step=batch_size * sequence_length,
         learning_rate=learning_rate,
         warmup_steps=recipe["warmup_steps"],
-        eval_interval=recipe["eval_interval"],
+        eval_interval=recipe.get("eval_interval"),
         eval_batches=run["eval_batches"],
         callbacks=run["callbacks"],
         verbose=run["verbose"],
@@ -196,6 +206,21 @@ def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, r
     return progress, lambda split: evaluate_split(
         model, split_ids[split], sequence_length, batch_size
     )
+
+
+def _evaluate_keeping_state(model, dataset):
+    """Validation perplexity in the middle of a stateful pass over the data.
+
+    The carried state is set aside, evaluation starts from zeros, and
+    training then resumes from the state it had.
+    """
+    states = [variable for lstm in model.lstm_layers for variable in lstm.states]
+    saved = [keras.ops.copy(variable) for variable in states]
+    model.reset_state()
+    perplexity = validation_perplexity(model, dataset)
+    for variable, value in zip(states, saved, strict=True):
+        variable.assign(value)
+    return perplexity
 
 
 def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, run):
@@ -217,6 +242,8 @@ def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, 
         learning_rate,
         batch_size * sequence_length,
         schedule=stretched_halving_schedule(learning_rate, recipe["epochs"]),
+        evaluate=lambda: _evaluate_keeping_state(model, streams["validation"]),
+        eval_interval=recipe.get("eval_interval"),
         **budget,
     )
     model.compile(
@@ -229,8 +256,7 @@ def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, 
     )
     model.fit(
         streams["train"],
-        epochs=10_000,
-        validation_data=streams["validation"],
+        epochs=1_000_000,
         shuffle=False,
         callbacks=[ResetStates(), schedule, *run["callbacks"]],
         verbose=run["verbose"],

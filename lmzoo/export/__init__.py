@@ -1,5 +1,10 @@
 """SavedModel export with serving signatures and the tokenizer inside the graph."""
 
-from lmzoo.export.saved_model import KERAS_FILE, export_language_model, next_version
+from lmzoo.export.saved_model import (
+    KERAS_FILE,
+    export_language_model,
+    next_version,
+    save_keras,
+)
 
-__all__ = ["KERAS_FILE", "export_language_model", "next_version"]
+__all__ = ["KERAS_FILE", "export_language_model", "next_version", "save_keras"]

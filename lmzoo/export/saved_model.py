@@ -29,15 +29,105 @@ def next_version(directory):
     return max(versions, default=0) + 1
 
 
+def _pad_batch(ragged_ids):
+    return {
+        "token_ids": ragged_ids.to_tensor(0),
+        "padding_mask": tf.sequence_mask(ragged_ids.row_lengths()),
+    }
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _publish(staging, target):
+    """Gives a staged export the permissions of a normal folder, then renames it.
+
+    `tempfile.mkdtemp` makes its folder readable by its owner only; a server
+    running as another user (TF Serving) must be able to read the export.
+    """
+    os.chmod(staging, 0o777 & ~_umask())
+    os.replace(staging, target)
+
+
+def save_keras(model, path):
+    """Saves `model` as a `.keras` file atomically: the old file or the new, whole.
+
+    Args:
+        model: a `keras.Model`.
+        path: where to write (a name ending in `.keras`).
+
+    Returns:
+        `pathlib.Path` of the written file.
+
+    Example:
+    >>> from lmzoo.models import get
+    >>> model = get("gpt-nano", vocabulary_size=20)
+    >>> save_keras(model, pathlib.Path(tempfile.mkdtemp()) / "nano.keras").name
+    'nano.keras'
+    """
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".keras")
+    os.close(handle)
+    try:
+        model.save(staging)
+        os.chmod(staging, 0o666 & ~_umask())
+        os.replace(staging, path)
+    finally:
+        if os.path.exists(staging):
+            os.remove(staging)
+    return path
+
+
+def _check_token_ids(token_ids, vocabulary_size, max_sequence_length):
+    """In-graph checks of the `serve` input: ids in range, length in the table."""
+    checks = [
+        tf.debugging.Assert(
+            tf.reduce_all((token_ids >= 0) & (token_ids < vocabulary_size)),
+            [
+                "token id out of range: got",
+                tf.boolean_mask(
+                    token_ids, (token_ids < 0) | (token_ids >= vocabulary_size)
+                )[:1],
+                "but the vocabulary size is",
+                vocabulary_size,
+            ],
+        )
+    ]
+    if max_sequence_length:
+        length = tf.shape(token_ids)[1]
+        checks.append(
+            tf.debugging.Assert(
+                length <= max_sequence_length,
+                [
+                    "sequence too long: got",
+                    length,
+                    "tokens but max_sequence_length is",
+                    max_sequence_length,
+                ],
+            )
+        )
+    with tf.control_dependencies(checks):
+        return tf.identity(token_ids)
+
+
 def export_language_model(model, directory, version=None, tokenizer=None):
     """Writes `model` (and its tokenizer) as a SavedModel at `directory/<version>`.
 
     The SavedModel has these signatures, usable with `tf.saved_model.load` in
     a process without lmzoo:
 
-    - `serve(token_ids: int32 [B, T]) -> float32 logits [B, T, V]`
-    - `tokenize(text: string scalar) -> int32 ids [T]` (with a tokenizer)
-    - `detokenize(token_ids: int32 [T]) -> string scalar` (with a tokenizer)
+    - `serve(token_ids: int32 [B, T]) -> float32 logits [B, T, V]`; an id
+      outside `[0, V)` or a `T` beyond the model's `max_sequence_length`
+      fails with a message naming the id or the length;
+    - `tokenize(text: string scalar) -> int32 ids [T]` (with a tokenizer);
+    - `tokenize_batch(text: string [B]) -> {"token_ids": int32 [B, T],
+      "padding_mask": bool [B, T]}`, right-padded with id 0 (with a
+      tokenizer);
+    - `detokenize(token_ids: int32 [T]) -> string scalar` (with a tokenizer).
 
     `assets/model.keras` holds the Keras model too, so that lmzoo tools
     (`lmzoo generate`) get the cached, compiled decoding loop; TensorFlow
@@ -73,9 +163,13 @@ def export_language_model(model, directory, version=None, tokenizer=None):
 
     archive = keras.export.ExportArchive()
     archive.track(model)
+    max_length = getattr(model, "max_sequence_length", None)
     archive.add_endpoint(
         "serve",
-        lambda token_ids: model(token_ids, training=False),
+        lambda token_ids: model(
+            _check_token_ids(token_ids, model.vocabulary_size, max_length),
+            training=False,
+        ),
         input_signature=[tf.TensorSpec([None, None], tf.int32, name="token_ids")],
     )
     if tokenizer is not None:
@@ -84,6 +178,11 @@ def export_language_model(model, directory, version=None, tokenizer=None):
             "tokenize",
             lambda text: tokenizer(text),
             input_signature=[tf.TensorSpec([], tf.string, name="text")],
+        )
+        archive.add_endpoint(
+            "tokenize_batch",
+            lambda text: _pad_batch(tokenizer(text)),
+            input_signature=[tf.TensorSpec([None], tf.string, name="text")],
         )
         archive.add_endpoint(
             "detokenize",
@@ -97,7 +196,7 @@ def export_language_model(model, directory, version=None, tokenizer=None):
         assets = pathlib.Path(staging) / "assets"
         assets.mkdir(exist_ok=True)
         model.save(assets / KERAS_FILE)
-        os.replace(staging, target)
+        _publish(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -18,7 +18,7 @@ every prompt length in a bucket reuses one compiled program.
 import numpy as np
 import tensorflow as tf
 
-from lmzoo.generation.samplers import next_tokens
+from lmzoo.generation.samplers import next_tokens, suppress_tokens
 
 BUCKET = 16
 _NEGATIVE = -1e9
@@ -187,6 +187,7 @@ def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_tok
         current = tf.gather(ids, [index - 1], axis=1)
         logits, cache = model.decode_step(current, cache, index - 1)
         log_probs = tf.nn.log_softmax(tf.cast(logits[:, -1], tf.float32))  # (B * W, V)
+        log_probs = suppress_tokens(log_probs, config.suppressed_token_ids)
         vocabulary = tf.shape(log_probs)[-1]
         in_prompt = index < row_lengths
         forced = tf.where(in_prompt, tf.gather(ids, index, axis=1), 0)

@@ -1,5 +1,7 @@
 """`model.generate(...)` for every lmzoo decoder."""
 
+import warnings
+
 import numpy as np
 
 from lmzoo.generation.decoding import Generator
@@ -22,6 +24,7 @@ class GenerationMixin:
         stop_token_ids=(),
         seed=None,
         padding_mask=None,
+        allow_unknown=False,
     ):
         """Continues prompts with a cached, XLA-compiled decoding loop.
 
@@ -39,6 +42,10 @@ class GenerationMixin:
             stop_token_ids: ints; a row ends after emitting one of them.
             seed: optional int; the same seed gives the same samples.
             padding_mask: optional `[B, T]` bools for padded id prompts.
+            allow_unknown: bool. Let the model emit its tokenizer's unknown
+                token (`<unk>`); by default it never does. Pieces of a
+                text prompt outside the vocabulary become `<unk>` with a
+                warning that lists them. Defaults to `False`.
 
         Returns:
             For text prompts, the prompt plus continuation as a string (or a
@@ -50,8 +57,10 @@ class GenerationMixin:
         >>> model.generate("ROMEO:", max_new_tokens=50, strategy="sample",
         ...                top_k=10, seed=0)  # doctest: +SKIP
         """
+        tokenizer = self.tokenizer
+        suppressed = () if allow_unknown or tokenizer is None else (tokenizer.oov_id,)
         config = SamplerConfig(
-            strategy, temperature, top_k, top_p, num_beams, length_penalty
+            strategy, temperature, top_k, top_p, num_beams, length_penalty, suppressed
         )
         if self.__dict__.get("_generator") is None:
             object.__setattr__(self, "_generator", Generator(self))
@@ -64,21 +73,32 @@ class GenerationMixin:
             return self._generator(
                 prompts, config, max_new_tokens, padding_mask, stop_token_ids, seed
             )
-        if self.tokenizer is None:
+        if tokenizer is None:
             raise ValueError("This model has no tokenizer: pass token ids, not text.")
         texts = [prompts] if isinstance(prompts, str) else list(prompts)
+        _warn_unknown(tokenizer, texts)
         output = self._generator(
-            [self.tokenizer.encode(text) for text in texts],
+            [tokenizer.encode(text) for text in texts],
             config,
             max_new_tokens,
             stop_token_ids=stop_token_ids,
             seed=seed,
         )
         decoded = [
-            self.tokenizer.decode(row[:length])
+            tokenizer.decode(row[:length])
             for row, length in zip(output["token_ids"], output["lengths"], strict=True)
         ]
         return decoded[0] if isinstance(prompts, str) else decoded
+
+
+def _warn_unknown(tokenizer, texts):
+    unknown = sorted({piece for text in texts for piece in tokenizer.unknown(text)})
+    if unknown:
+        warnings.warn(
+            f"The prompt has {len(unknown)} piece(s) outside the vocabulary, read "
+            f"as {tokenizer.oov_token}: {' '.join(map(repr, unknown))}",
+            stacklevel=3,
+        )
 
 
 def token_log_probabilities(model, token_ids, start):

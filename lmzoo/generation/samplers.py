@@ -20,6 +20,7 @@ class SamplerConfig:
         num_beams: int. Beam width for `"beam"`.
         length_penalty: float. Beam scores are divided by
             `generated_length ** length_penalty`.
+        suppressed_token_ids: ids never chosen (such as the `<unk>` id).
 
     Example:
     >>> SamplerConfig("sample", temperature=0.8, top_k=40).strategy
@@ -32,6 +33,7 @@ class SamplerConfig:
     top_p: float | None = None
     num_beams: int = 4
     length_penalty: float = 1.0
+    suppressed_token_ids: tuple = ()
 
     def __post_init__(self):
         if self.strategy not in ("greedy", "sample", "beam"):
@@ -46,6 +48,30 @@ class SamplerConfig:
             raise ValueError(f"top_p must be in (0, 1], got {self.top_p}.")
         if self.num_beams < 1:
             raise ValueError(f"num_beams must be >= 1, got {self.num_beams}.")
+
+
+def suppress_tokens(logits, token_ids):
+    """Gives the listed ids a large negative logit, so they are never chosen.
+
+    Args:
+        logits: `[B, V]` float32 tensor.
+        token_ids: tuple of ints.
+
+    Returns:
+        `[B, V]` float32 tensor.
+
+    Example:
+    >>> suppress_tokens(tf.constant([[3.0, 1.0]]), (0,)).numpy().tolist()
+    [[-1000000000.0, 1.0]]
+    """
+    if not token_ids:
+        return logits
+    vocabulary_size = logits.shape[-1] or tf.shape(logits)[-1]
+    banned = tf.reduce_any(
+        tf.one_hot(list(token_ids), vocabulary_size, on_value=True, off_value=False),
+        axis=0,
+    )
+    return tf.where(banned[None, :], _NEGATIVE, logits)
 
 
 def filter_logits(logits, top_k=None, top_p=None):
@@ -91,6 +117,7 @@ def next_tokens(logits, config, seed):
     >>> next_tokens(tf.constant([[0.0, 2.0]]), SamplerConfig(), tf.constant([0, 0]))
     <tf.Tensor: shape=(1,), dtype=int32, numpy=array([1], dtype=int32)>
     """
+    logits = suppress_tokens(logits, config.suppressed_token_ids)
     if config.strategy == "greedy":
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
     logits = filter_logits(logits / config.temperature, config.top_k, config.top_p)

@@ -1,6 +1,7 @@
 """How lmzoo models read their inputs: a token-id tensor or a dict."""
 
 import keras
+import numpy as np
 
 
 def unpack_token_inputs(inputs):
@@ -24,6 +25,27 @@ def unpack_token_inputs(inputs):
             )
         return inputs["token_ids"], inputs.get("padding_mask")
     return inputs, None
+
+
+def check_positive_int(name, value):
+    """Refuses a size that is not a positive integer, naming the argument.
+
+    Args:
+        name: str. The argument's name, for the message.
+        value: the value given.
+
+    Raises:
+        ValueError: `value` is not an integer > 0.
+
+    Example:
+    >>> check_positive_int("vocabulary_size", 65)
+    >>> check_positive_int("vocabulary_size", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: vocabulary_size must be a positive integer, got 0.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}.")
 
 
 def serialize_tokenizer(tokenizer):

@@ -7,6 +7,7 @@ from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
 from lmzoo.models._inputs import (
     attach_tokenizer,
+    check_positive_int,
     serialize_tokenizer,
     unpack_token_inputs,
 )
@@ -72,6 +73,15 @@ class GPT(GenerationMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        check_positive_int("vocabulary_size", vocabulary_size)
+        check_positive_int("max_sequence_length", max_sequence_length)
+        check_positive_int("num_layers", num_layers)
+        check_positive_int("num_heads", num_heads)
+        check_positive_int("hidden_dim", hidden_dim)
+        if hidden_dim % num_heads:
+            raise ValueError(
+                f"num_heads={num_heads} does not divide hidden_dim={hidden_dim}."
+            )
         self.vocabulary_size = vocabulary_size
         self.max_sequence_length = max_sequence_length
         self.num_layers = num_layers

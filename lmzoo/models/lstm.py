@@ -8,6 +8,7 @@ from keras import ops
 from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.models._inputs import (
     attach_tokenizer,
+    check_positive_int,
     serialize_tokenizer,
     unpack_token_inputs,
 )
@@ -69,6 +70,10 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
+        check_positive_int("vocabulary_size", vocabulary_size)
+        check_positive_int("embedding_dim", embedding_dim)
+        check_positive_int("hidden_dim", hidden_dim)
+        check_positive_int("num_layers", num_layers)
         if tie_embeddings and embedding_dim != hidden_dim:
             raise ValueError(
                 "tie_embeddings=True needs embedding_dim == hidden_dim, got "

@@ -2,6 +2,7 @@
 
 import dataclasses
 
+from lmzoo.models._inputs import check_positive_int
 from lmzoo.models.gpt import GPT
 from lmzoo.models.lstm import LSTMLanguageModel
 
@@ -16,12 +17,33 @@ class Preset:
         learning_rate: peak learning rate.
         recipe: defaults for `lmzoo.experiments.train_preset` (window, batch,
             steps or epochs, warmup, ...); explicit arguments override them.
+        corpus: the named corpus the preset is sized and tuned for.
     """
 
     model_class: type
     arguments: dict
     learning_rate: float = 1e-3
     recipe: dict = dataclasses.field(default_factory=dict)
+    corpus: str = "tinyshakespeare"
+
+    def summary(self):
+        """The preset's shape in a few words.
+
+        Returns:
+            str, such as `"4 layers, width 128, context 128"`.
+
+        Example:
+        >>> get_preset("gpt-nano").summary()
+        '2 layers, width 64, context 128'
+        """
+        arguments = self.arguments
+        words = [f"{arguments.get('num_layers', 1)} layers"]
+        words.append(f"width {arguments['hidden_dim']}")
+        if "max_sequence_length" in arguments:
+            words.append(f"context {arguments['max_sequence_length']}")
+        if arguments.get("stateful"):
+            words.append("stateful")
+        return ", ".join(words)
 
 
 PRESETS = {
@@ -42,6 +64,7 @@ PRESETS = {
         },
         learning_rate=1.0,
         recipe={"sequence_length": 20, "batch_size": 20, "epochs": 13, "clipnorm": 5.0},
+        corpus="ptb",
     ),
     # nanoGPT's CPU run on tiny Shakespeare: validation loss 1.88 after 2,000 steps.
     "gpt-shakespeare-cpu": Preset(
@@ -75,6 +98,7 @@ PRESETS = {
         },
         learning_rate=1.5e-3,
         recipe={"batch_size": 16},
+        corpus="ptb",
     ),
     "gpt-nano": Preset(
         GPT,
@@ -139,5 +163,6 @@ def get(name, vocabulary_size, **overrides):
     ('GPT', 64)
     """
     preset = get_preset(name)
+    check_positive_int("vocabulary_size", vocabulary_size)
     arguments = {"name": name.replace("-", "_")} | preset.arguments | overrides
     return preset.model_class(vocabulary_size=vocabulary_size, **arguments)

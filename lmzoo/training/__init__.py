@@ -1,10 +1,11 @@
 """Losses, metrics, budgets and the one place that compiles and fits models."""
 
-from lmzoo.training.budget import TrainingBudget
+from lmzoo.training.budget import TrainingBudget, check_budget
 from lmzoo.training.fit import (
     compile_language_model,
     default_jit_compile,
     train_language_model,
+    validation_perplexity,
 )
 from lmzoo.training.metrics import (
     Perplexity,
@@ -25,6 +26,7 @@ __all__ = [
     "ResetStates",
     "SequenceCrossEntropy",
     "TrainingBudget",
+    "check_budget",
     "compile_language_model",
     "default_jit_compile",
     "halving_schedule",
@@ -32,4 +34,5 @@ __all__ = [
     "language_model_metrics",
     "stretched_halving_schedule",
     "train_language_model",
+    "validation_perplexity",
 ]

@@ -6,6 +6,34 @@ import time
 import keras
 
 
+_LIMITS = ("max_steps", "max_tokens", "max_seconds")
+
+
+def check_budget(**values):
+    """Refuses a budget that would never end or never start.
+
+    Args:
+        **values: `max_steps`, `max_tokens`, `max_seconds` (at least one not
+            `None`) and any other counts that must be positive when given.
+
+    Raises:
+        ValueError: a value is zero or negative, or no limit is given.
+
+    Example:
+    >>> check_budget(max_seconds=-60)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_seconds must be positive, got -60.
+    """
+    for name, value in values.items():
+        if value is not None and not value > 0:
+            raise ValueError(f"{name} must be positive, got {value}.")
+    if all(values.get(name) is None for name in _LIMITS):
+        raise ValueError(
+            "A training budget needs max_steps, max_tokens or max_seconds."
+        )
+
+
 class TrainingBudget(keras.callbacks.Callback):
     """Warmup + cosine decay over a budget, stopping `fit` when it is spent.
 
@@ -18,12 +46,18 @@ class TrainingBudget(keras.callbacks.Callback):
     known in advance. As in nanoGPT, the rate rises linearly for
     `warmup_steps` and the cosine then spans the rest of the budget (from the
     progress reached when warmup ended to 1). It also records, after each
-    validation, the point `(epoch, step, tokens, train_seconds, val_loss)` for
+    validation, the point `(step, tokens, train_seconds, val_loss)` for
     learning curves (`val_loss` is the log of the exact validation perplexity,
     so it means nats per token whatever loss the model is compiled with).
 
     A `schedule` replaces warmup + cosine with any function of progress, such
     as `stretched_halving_schedule(1.0, epochs=13)` over a wall-clock budget.
+
+    With an `evaluate` function it also draws the learning curve itself:
+    every `eval_interval` steps, or else at `evaluations` points spread evenly
+    over the budget (a time budget included, whose number of steps is not
+    known in advance), and always when the budget is spent. Evaluation time
+    is not counted as training time.
 
     Args:
         peak_learning_rate: float. Learning rate after warmup.
@@ -38,6 +72,14 @@ class TrainingBudget(keras.callbacks.Callback):
         schedule: optional function `progress in [0, 1] -> learning rate`;
             when given, `peak_learning_rate`, `warmup_steps` and
             `final_learning_rate_ratio` are not used.
+        evaluate: optional function `() -> validation perplexity`, called
+            between training steps for the learning curve.
+        eval_interval: optional int. Steps between evaluations.
+        evaluations: int. Evaluations spread over the budget when
+            `eval_interval` is not given. Defaults to `12`.
+
+    Raises:
+        ValueError: no budget, or a budget or interval that is not positive.
 
     Example:
     >>> budget = TrainingBudget(1e-3, tokens_per_step=4096, max_steps=2000)
@@ -55,12 +97,18 @@ class TrainingBudget(keras.callbacks.Callback):
         warmup_steps=100,
         final_learning_rate_ratio=0.1,
         schedule=None,
+        evaluate=None,
+        eval_interval=None,
+        evaluations=12,
     ):
         super().__init__()
-        if max_steps is None and max_tokens is None and max_seconds is None:
-            raise ValueError(
-                "TrainingBudget needs max_steps, max_tokens or max_seconds."
-            )
+        check_budget(
+            max_steps=max_steps,
+            max_tokens=max_tokens,
+            max_seconds=max_seconds,
+            eval_interval=eval_interval,
+            evaluations=evaluations,
+        )
         self.peak_learning_rate = peak_learning_rate
         self.tokens_per_step = tokens_per_step
         self.max_steps = max_steps
@@ -69,6 +117,9 @@ class TrainingBudget(keras.callbacks.Callback):
         self.warmup_steps = warmup_steps
         self.final_learning_rate_ratio = final_learning_rate_ratio
         self.schedule = schedule
+        self.evaluate = evaluate
+        self.eval_interval = eval_interval
+        self.evaluations = evaluations
         self.curve = []
         self.steps = 0
         self.first_step_seconds = None
@@ -130,17 +181,30 @@ class TrainingBudget(keras.callbacks.Callback):
             self.first_step_seconds = self.train_seconds
         if self.steps == self.warmup_steps:
             self._warmup_end_progress = min(self.progress, 1.0)
+        if self.evaluate is not None and self._evaluation_due():
+            self.record(self.evaluate())
         if self.progress >= 1.0:
             self.model.stop_training = True
 
-    def on_epoch_end(self, epoch, logs=None):
-        if logs and "val_perplexity" in logs:
-            self.curve.append(
-                {
-                    "epoch": epoch + 1,
-                    "step": self.steps,
-                    "tokens": self.tokens,
-                    "train_seconds": self.train_seconds,
-                    "val_loss": math.log(float(logs["val_perplexity"])),
-                }
-            )
+    def _evaluation_due(self):
+        if self.progress >= 1.0:
+            return True
+        if self.eval_interval:
+            return self.steps % self.eval_interval == 0
+        done = len(self.curve)
+        return self.progress >= (done + 1) / self.evaluations
+
+    def record(self, perplexity):
+        """Adds a learning-curve point at the current step.
+
+        Args:
+            perplexity: float. Validation perplexity now.
+        """
+        self.curve.append(
+            {
+                "step": self.steps,
+                "tokens": self.tokens,
+                "train_seconds": self.train_seconds,
+                "val_loss": math.log(float(perplexity)),
+            }
+        )

@@ -90,12 +90,12 @@ def train_language_model(
     max_tokens=None,
     max_seconds=None,
     warmup_steps=100,
-    eval_interval=100,
+    eval_interval=None,
     eval_batches=None,
     callbacks=(),
     verbose=1,
 ):
-    """Trains until the budget is spent, validating every `eval_interval` steps.
+    """Trains until the budget is spent, validating along the way.
 
     Args:
         model: a model compiled by `compile_language_model`.
@@ -105,7 +105,8 @@ def train_language_model(
         learning_rate: float. Peak learning rate. Defaults to `1e-3`.
         max_steps, max_tokens, max_seconds: the budget (at least one).
         warmup_steps: int. Defaults to `100`.
-        eval_interval: int. Steps between validations. Defaults to `100`.
+        eval_interval: optional int. Steps between validations; by default
+            12 validations are spread over the budget.
         eval_batches: optional int. Validate on this many batches during
             training (the final figures always use the whole split).
         callbacks: extra Keras callbacks (TensorBoard, checkpoints, ...).
@@ -119,6 +120,9 @@ def train_language_model(
     >>> budget = train_language_model(model, train_ds, val_ds, 4096,
     ...                               max_seconds=60)  # doctest: +SKIP
     """
+    validation = validation_dataset
+    if eval_batches is not None:
+        validation = validation_dataset.take(eval_batches)
     budget = TrainingBudget(
         learning_rate,
         tokens_per_step,
@@ -126,20 +130,41 @@ def train_language_model(
         max_tokens=max_tokens,
         max_seconds=max_seconds,
         warmup_steps=warmup_steps,
+        evaluate=lambda: validation_perplexity(model, validation),
+        eval_interval=eval_interval,
     )
-    if max_steps is None and max_tokens is not None:
-        max_steps = math.ceil(max_tokens / tokens_per_step)
-    epochs = math.ceil(max_steps / eval_interval) if max_steps else 10_000
-    validation = validation_dataset
-    if eval_batches is not None:
-        validation = validation_dataset.take(eval_batches)
     model.fit(
         train_dataset.repeat(),
-        steps_per_epoch=eval_interval,
-        epochs=epochs,
-        validation_data=validation,
+        steps_per_epoch=_STEPS_PER_EPOCH,
+        epochs=_epochs(max_steps, max_tokens, tokens_per_step),
         shuffle=False,
         callbacks=[budget, keras.callbacks.TerminateOnNaN(), *callbacks],
         verbose=verbose,
     )
     return budget
+
+
+_STEPS_PER_EPOCH = 100
+
+
+def _epochs(max_steps, max_tokens, tokens_per_step):
+    if max_steps is None and max_tokens is not None:
+        max_steps = math.ceil(max_tokens / tokens_per_step)
+    return math.ceil(max_steps / _STEPS_PER_EPOCH) if max_steps else 1_000_000
+
+
+def validation_perplexity(model, dataset):
+    """The exact perplexity of a compiled language model over `dataset`.
+
+    Args:
+        model: a model compiled with `language_model_metrics()`.
+        dataset: evaluation batches (`language_model_dataset(...)`).
+
+    Returns:
+        float.
+
+    Example:
+    >>> validation_perplexity(model, validation_dataset)  # doctest: +SKIP
+    4.61
+    """
+    return float(model.evaluate(dataset, return_dict=True, verbose=0)["perplexity"])

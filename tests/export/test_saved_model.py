@@ -1,10 +1,13 @@
 import json
+import os
 import pathlib
+import stat
 import subprocess
 import sys
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from lmzoo import models
 from lmzoo.export import export_language_model, saved_model
@@ -70,3 +73,49 @@ def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="disk full"):
         export_language_model(model, tmp_path / "m")
     assert list((tmp_path / "m").iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    from lmzoo.data import CharTokenizer
+
+    tokenizer = CharTokenizer.from_text("abcdef ")
+    model = models.get("gpt-nano", tokenizer.vocabulary_size, tokenizer=tokenizer)
+    model(np.zeros((1, 1), "int32"))
+    path = export_language_model(model, tmp_path_factory.mktemp("export") / "nano")
+    return model, path
+
+
+def test_export_folders_follow_the_umask(exported):
+    _, path = exported
+    umask = os.umask(0)
+    os.umask(umask)
+    for folder in (path, path / "variables", path / "assets"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o777 & ~umask
+    assert stat.S_IMODE((path / "saved_model.pb").stat().st_mode) & 0o044
+
+
+@pytest.mark.parametrize(
+    "token_ids, message",
+    [
+        ([[1, -1, 2]], r"token id out of range: got\] \[-1\] \[but the vocabulary"),
+        ([[1, 8, 2]], r"token id out of range: got\] \[8\] \[but the vocabulary size"),
+        ([[1] * 129], r"sequence too long: got\] \[129\] \[tokens but max_seq"),
+    ],
+)
+def test_serve_refuses_bad_ids_and_lengths(exported, token_ids, message):
+    _, path = exported
+    served = tf.saved_model.load(str(path))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=message):
+        served.serve(tf.constant(token_ids, tf.int32))
+
+
+def test_tokenize_takes_one_string_and_tokenize_batch_a_batch(exported):
+    model, path = exported
+    served = tf.saved_model.load(str(path))
+    assert served.tokenize(tf.constant("bad")).numpy().tolist() == [3, 2, 5]
+    batch = served.tokenize_batch(tf.constant(["bad", "a", ""]))
+    assert batch["token_ids"].numpy().tolist() == [[3, 2, 5], [2, 0, 0], [0, 0, 0]]
+    assert batch["padding_mask"].numpy().sum(axis=1).tolist() == [3, 1, 0]
+    with pytest.raises((TypeError, ValueError)):
+        served.tokenize(tf.constant(["bad", "a"]))

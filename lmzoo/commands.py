@@ -1,0 +1,157 @@
+"""What the `lmzoo` command does once `lmzoo_cli` has parsed its arguments."""
+
+import json
+import pathlib
+import time
+
+import keras
+
+from lmzoo import models
+from lmzoo.data import CORPORA
+from lmzoo.export import KERAS_FILE, export_language_model, save_keras
+
+
+def run(args):
+    """Runs one parsed `lmzoo` command.
+
+    Args:
+        args: the `argparse.Namespace` from `lmzoo_cli.build_parser()`.
+
+    Returns:
+        int exit status.
+
+    Example:
+    >>> import lmzoo_cli
+    >>> run(lmzoo_cli.build_parser().parse_args(["presets"]))  # doctest: +SKIP
+    0
+    """
+    return _COMMANDS[args.command](args)
+
+
+def _seconds(minutes):
+    return None if minutes is None else minutes * 60.0
+
+
+def _compare(args):
+    from lmzoo.experiments import compare, format_table
+
+    table = compare(
+        corpus=args.corpus,
+        presets=args.models.split(",") if args.models else None,
+        budget_seconds=_seconds(args.budget_minutes),
+        budget_tokens=args.budget_tokens,
+        sequence_length=args.sequence_length,
+        batch_size=args.batch_size,
+        output_dir=args.output_dir,
+        export_dir=None if args.no_export else args.export_dir,
+        data_dir=args.data_dir,
+        seed=args.seed,
+        eval_interval=args.eval_interval,
+        verbose=0 if args.quiet else 1,
+    )
+    print()
+    print(format_table(table))
+    for _, row in table.iterrows():
+        print(f"\n--- sample from {row['model']} ---\n{row['sample']}")
+    output_dir = table.attrs["output_dir"]
+    print(f"\nResults: {output_dir}/results.csv, {output_dir}/learning_curves.png")
+    print(f"TensorBoard: tensorboard --logdir {output_dir}/tensorboard")
+    if "export_path" in table:
+        print("SavedModels: " + ", ".join(table["export_path"]))
+    return 0
+
+
+def _train(args):
+    from lmzoo.experiments import train_preset
+
+    models.get_preset(args.preset)
+    run_dir = pathlib.Path(
+        args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
+    )
+    model, result = train_preset(
+        args.preset,
+        args.corpus,
+        data_dir=args.data_dir,
+        sequence_length=args.sequence_length,
+        batch_size=args.batch_size,
+        max_steps=args.steps,
+        max_tokens=args.budget_tokens,
+        max_seconds=_seconds(args.budget_minutes),
+        learning_rate=args.learning_rate,
+        eval_interval=args.eval_interval,
+        epochs=args.epochs,
+        seed=args.seed,
+        verbose=0 if args.quiet else 1,
+    )
+    result.pop("curve")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result["model_path"] = str(save_keras(model, run_dir / KERAS_FILE))
+    if not args.no_export:
+        export = export_language_model(
+            model, pathlib.Path(args.export_dir) / args.preset
+        )
+        result["export_path"] = str(export)
+    (run_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result))
+    return 0
+
+
+def _keras_file(path):
+    path = pathlib.Path(path)
+    candidates = [path, path / KERAS_FILE, path / "assets" / KERAS_FILE]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(
+        f"No {KERAS_FILE} at {path}: give a SavedModel folder written by lmzoo "
+        "(saved_models/<name>/<version>), a training run's folder or a .keras file."
+    )
+
+
+def _generate(args):
+    model = keras.saving.load_model(_keras_file(args.model), compile=False)
+    print(
+        model.generate(
+            args.prompt,
+            max_new_tokens=args.max_new_tokens,
+            strategy=args.strategy,
+            temperature=args.temperature,
+            top_k=args.top_k,
+            top_p=args.top_p,
+            num_beams=args.num_beams,
+            seed=args.seed,
+            allow_unknown=args.allow_unknown,
+        )
+    )
+    return 0
+
+
+def _presets(args):
+    rows = [("preset", "model", "parameters", "for corpus", "size")]
+    for name, preset in models.PRESETS.items():
+        vocabulary_size = CORPORA[preset.corpus].vocabulary_size
+        model = models.get(name, vocabulary_size)
+        model(keras.ops.zeros((1, 1), "int32"))
+        rows.append(
+            (
+                name,
+                preset.model_class.__name__,
+                f"{model.count_params():,}",
+                preset.corpus,
+                preset.summary(),
+            )
+        )
+    widths = [max(len(row[column]) for row in rows) for column in range(4)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        cells[2] = row[2].rjust(widths[2])
+        print("  ".join(cells + [row[4]]).rstrip())
+    return 0
+
+
+_COMMANDS = {
+    "compare": _compare,
+    "train": _train,
+    "generate": _generate,
+    "presets": _presets,
+}

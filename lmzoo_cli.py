@@ -1,0 +1,319 @@
+"""The `lmzoo` command: parses and checks its arguments before TensorFlow loads.
+
+`import lmzoo` imports TensorFlow (a few seconds), because it registers every
+lmzoo class with Keras. This module sits outside the package so that a typo
+on the command line is answered at once; `lmzoo.commands` does the work.
+"""
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+import warnings
+
+CORPUS_HELP = "a named corpus (tinyshakespeare, ptb), a UTF-8 text file, or tfds:<name>"
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line: `lmzoo CMD: error: ...`."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each flag's default, except where it has none."""
+
+    def _get_help_string(self, action):
+        if action.default in (None, False) or action.default is argparse.SUPPRESS:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _number(kind, minimum, inclusive):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected {'an integer' if kind is int else 'a number'}, got {text!r}"
+            ) from None
+        if value < minimum or (value == minimum and not inclusive):
+            relation = ">=" if inclusive else ">"
+            raise argparse.ArgumentTypeError(
+                f"must be {relation} {minimum:g}, got {text}"
+            )
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
+positive_int = _number(int, 0, inclusive=False)
+positive_float = _number(float, 0.0, inclusive=False)
+non_negative_float = _number(float, 0.0, inclusive=True)
+
+
+def _probability(text):
+    value = positive_float(text)
+    if value > 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {text}")
+    return value
+
+
+def _add_common(parser):
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up and absl log lines",
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="show a full traceback on errors"
+    )
+
+
+def _add_training(parser, default_minutes):
+    parser.add_argument("--corpus", default="tinyshakespeare", help=CORPUS_HELP)
+    minutes_help = "wall-clock training budget per model, in minutes"
+    if default_minutes is not None:
+        minutes_help += f" (default {default_minutes:g} when no budget is given)"
+    parser.add_argument("--budget-minutes", type=positive_float, help=minutes_help)
+    parser.add_argument(
+        "--budget-tokens",
+        type=positive_int,
+        help="training-token budget per model (compares at equal tokens on any "
+        "machine)",
+    )
+    parser.add_argument(
+        "--sequence-length",
+        type=positive_int,
+        help="tokens per training window (default: each preset's recipe)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive_int,
+        help="windows per batch (default: each preset's recipe)",
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="folder holding <corpus>/<files> (default: $LMZOO_DATA, then the "
+        "cache, then a download)",
+    )
+    parser.add_argument(
+        "--export-dir",
+        default="saved_models",
+        help="SavedModels go to EXPORT_DIR/<preset>/<next version>",
+    )
+    parser.add_argument(
+        "--no-export", action="store_true", help="do not write a SavedModel"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seeds weights and data")
+    parser.add_argument(
+        "--eval-interval",
+        type=positive_int,
+        help="training steps between validations (default: 12 validations "
+        "spread over the budget)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(parser)
+
+
+def build_parser():
+    """The argument parser of the `lmzoo` command.
+
+    Returns:
+        `argparse.ArgumentParser`.
+
+    Example:
+    >>> build_parser().parse_args(["presets"]).command
+    'presets'
+    """
+    parser = _Parser(
+        prog="lmzoo",
+        description="Language models for Keras: train, compare, generate.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    formatter = {"formatter_class": _HelpFormatter}
+
+    compare = commands.add_parser(
+        "compare",
+        help="train the LSTM baseline and GPT on one budget and compare them",
+        description="Trains each model on the same corpus, tokenizer, seed and "
+        "budget, prints a table and writes results, curves and samples.",
+        **formatter,
+    )
+    compare.add_argument(
+        "--models",
+        help="comma-separated presets (default: lstm-ptb-small,gpt-ptb on ptb, "
+        "else lstm-small,gpt-mini)",
+    )
+    compare.add_argument(
+        "--output-dir", help="run folder (default: runs/compare-<time>)"
+    )
+    _add_training(compare, default_minutes=3.0)
+
+    train = commands.add_parser(
+        "train",
+        help="train one preset; saves it and prints one JSON line",
+        description="Trains one preset, evaluates it on every split, saves "
+        "RUN_DIR/model.keras and a SavedModel, and prints one JSON line.",
+        **formatter,
+    )
+    train.add_argument("--preset", required=True, help="a name from `lmzoo presets`")
+    train.add_argument(
+        "--steps",
+        type=positive_int,
+        help="training steps (default: the recipe's, when no budget is given)",
+    )
+    train.add_argument(
+        "--learning-rate", type=positive_float, help="default: the preset's"
+    )
+    train.add_argument(
+        "--epochs",
+        type=positive_int,
+        help="passes over the data, for stateful presets (lstm-ptb-small)",
+    )
+    train.add_argument(
+        "--run-dir", help="folder for model.keras (default: runs/<preset>-<time>)"
+    )
+    _add_training(train, default_minutes=None)
+
+    generate = commands.add_parser(
+        "generate",
+        help="continue a prompt with a saved model (cached, XLA-compiled)",
+        description="Continues a prompt with a model saved by lmzoo: a "
+        "SavedModel folder (saved_models/<name>/<version>), a training run's "
+        "folder, or a .keras file. Greedy unless --strategy says otherwise, "
+        "like model.generate.",
+        **formatter,
+    )
+    generate.add_argument(
+        "--model",
+        required=True,
+        help="saved_models/<name>/<version>, a run folder or a .keras file",
+    )
+    generate.add_argument("--prompt", required=True, help="the text to continue")
+    generate.add_argument(
+        "--max-new-tokens", type=positive_int, default=100, help="tokens to add"
+    )
+    generate.add_argument(
+        "--strategy",
+        choices=("greedy", "sample", "beam"),
+        default="greedy",
+        help="how the next token is chosen",
+    )
+    generate.add_argument(
+        "--temperature",
+        type=positive_float,
+        default=1.0,
+        help="divides the logits (with --strategy sample)",
+    )
+    generate.add_argument(
+        "--top-k",
+        type=positive_int,
+        help="sample among the k most likely tokens (with --strategy sample)",
+    )
+    generate.add_argument(
+        "--top-p",
+        type=_probability,
+        help="nucleus sampling: the smallest set of tokens holding this "
+        "probability (with --strategy sample)",
+    )
+    generate.add_argument(
+        "--num-beams",
+        type=positive_int,
+        default=4,
+        help="beam width (with --strategy beam)",
+    )
+    generate.add_argument(
+        "--seed",
+        type=int,
+        help="makes sampling reproducible (default: a fresh seed per run)",
+    )
+    generate.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="let the model emit the unknown token <unk>",
+    )
+    _add_common(generate)
+
+    presets = commands.add_parser(
+        "presets",
+        help="list the named model presets",
+        description="Lists each preset with its size and the corpus it is for.",
+        **formatter,
+    )
+    _add_common(presets)
+    return parser
+
+
+@contextlib.contextmanager
+def _quiet_stderr(enabled):
+    """Hides what TensorFlow's C++ start-up writes to the stderr descriptor.
+
+    Those lines (oneDNN, CUDA, absl) come before TF_CPP_MIN_LOG_LEVEL applies.
+    What was written is shown after all when the import fails.
+    """
+    if not enabled:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            yield
+        except BaseException:
+            os.dup2(saved, 2)
+            captured.seek(0)
+            sys.stderr.write(captured.read().decode(errors="replace"))
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _one_line(error):
+    text = str(error).strip() or type(error).__name__
+    return text.splitlines()[0]
+
+
+def main(argv=None):
+    """Entry point of the `lmzoo` console script.
+
+    Args:
+        argv: optional list of arguments; defaults to `sys.argv[1:]`.
+
+    Returns:
+        int exit status: 0, 1 when the command failed, 2 for bad arguments.
+
+    Example:
+    >>> main(["train", "--preset", "gpt-mini", "--steps", "0"])  # doctest: +SKIP
+    lmzoo train: error: argument --steps: must be > 0, got 0 (see lmzoo train --help)
+    """
+    args = build_parser().parse_args(argv)
+    if not args.verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    prog = f"lmzoo {args.command}"
+    try:
+        with _quiet_stderr(not args.verbose):
+            from lmzoo import commands
+        warnings.showwarning = lambda message, *_, **__: print(
+            f"{prog}: warning: {message}", file=sys.stderr
+        )
+        return commands.run(args)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug:
+            raise
+        print(f"{prog}: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
