@@ -115,6 +115,13 @@ def _add_training(parser, default_minutes):
         help="training steps between validations (default: 12 validations "
         "spread over the budget)",
     )
+    parser.add_argument(
+        "--eval-tokens",
+        type=positive_int,
+        default=32_768,
+        help="validation tokens (a fixed, seeded sample) behind each "
+        "learning-curve point; final figures use whole splits",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_common(parser)
 

@@ -47,6 +47,7 @@ def _compare(args):
         data_dir=args.data_dir,
         seed=args.seed,
         eval_interval=args.eval_interval,
+        eval_tokens=args.eval_tokens,
         verbose=0 if args.quiet else 1,
     )
     print()
@@ -79,6 +80,7 @@ def _train(args):
         max_seconds=_seconds(args.budget_minutes),
         learning_rate=args.learning_rate,
         eval_interval=args.eval_interval,
+        eval_tokens=args.eval_tokens,
         epochs=args.epochs,
         seed=args.seed,
         verbose=0 if args.quiet else 1,

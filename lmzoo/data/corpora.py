@@ -34,7 +34,7 @@ class CorpusSpec:
     folder: str
     level: str
     files: dict
-    vocabulary_size: int
+    vocabulary_size: int | None = None
     validation_fraction: float = 0.1
 
 

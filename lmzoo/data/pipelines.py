@@ -27,6 +27,7 @@ def language_model_dataset(
     shuffle=False,
     seed=None,
     max_sequence_length=None,
+    max_tokens=None,
 ):
     """Windows of a token stream as `(inputs, targets)` batches, targets shifted by one.
 
@@ -47,6 +48,10 @@ def language_model_dataset(
         seed: optional int that makes the random windows reproducible.
         max_sequence_length: optional int. The model's longest input; a longer
             window is refused here rather than inside `fit`.
+        max_tokens: optional int. For evaluation: a fixed sample of at most
+            this many predicted tokens, whole windows drawn without
+            replacement with `seed` and kept in split order. Defaults to the
+            whole split.
 
     Returns:
         A `tf.data.Dataset` of int32 `[batch, sequence_length]` pairs (training),
@@ -65,7 +70,7 @@ def language_model_dataset(
         return _random_windows(
             token_ids, sequence_length, batch_size, num_windows, seed
         )
-    return _tiled_windows(token_ids, sequence_length, batch_size)
+    return _tiled_windows(token_ids, sequence_length, batch_size, max_tokens, seed)
 
 
 def _random_windows(token_ids, sequence_length, batch_size, num_windows, seed):
@@ -88,7 +93,7 @@ def _random_windows(token_ids, sequence_length, batch_size, num_windows, seed):
     )
 
 
-def _tiled_windows(token_ids, sequence_length, batch_size):
+def _tiled_windows(token_ids, sequence_length, batch_size, max_tokens, seed):
     num_targets = len(token_ids) - 1
     num_windows = -(-num_targets // sequence_length)
     padded = np.zeros(num_windows * sequence_length + 1, dtype=np.int32)
@@ -98,6 +103,11 @@ def _tiled_windows(token_ids, sequence_length, batch_size):
     inputs = padded[:-1].reshape(num_windows, sequence_length)
     targets = padded[1:].reshape(num_windows, sequence_length)
     weights = weights.reshape(num_windows, sequence_length)
+    if max_tokens is not None and max_tokens < num_targets:
+        count = max(max_tokens // sequence_length, 1)
+        rng = np.random.default_rng(seed)
+        kept = np.sort(rng.choice(num_windows, size=count, replace=False))
+        inputs, targets, weights = inputs[kept], targets[kept], weights[kept]
     return (
         tf.data.Dataset.from_tensor_slices((inputs, targets, weights))
         .batch(batch_size)

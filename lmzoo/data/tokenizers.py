@@ -55,6 +55,8 @@ class _VocabularyTokenizer(keras.layers.Layer):
     def unknown(self, text):
         """The pieces of `text` that are not in the vocabulary.
 
+        The OOV token itself (`<unk>` in PTB's text) counts as known.
+
         Args:
             text: str.
 
@@ -62,7 +64,7 @@ class _VocabularyTokenizer(keras.layers.Layer):
             list of str, in order of first appearance, each once.
         """
         pieces = self._split(tf.constant(text)).numpy().tolist()
-        known = set(self.vocabulary)
+        known = set(self.vocabulary) | {self.oov_token}
         return list(
             dict.fromkeys(p.decode() for p in pieces if p.decode() not in known)
         )

@@ -8,7 +8,7 @@ import pandas as pd
 
 from lmzoo.data import Corpus, load_corpus
 from lmzoo.experiments.plots import plot_learning_curves
-from lmzoo.experiments.train import train_preset
+from lmzoo.experiments.train import DEFAULT_EVAL_TOKENS, train_preset
 from lmzoo.export import export_language_model
 from lmzoo.models import get_preset
 from lmzoo.training import check_budget
@@ -47,7 +47,7 @@ def compare(
     sample_prompt=None,
     sample_tokens=100,
     eval_interval=None,
-    eval_batches=None,
+    eval_tokens=DEFAULT_EVAL_TOKENS,
     verbose=1,
 ):
     """Trains each preset on the same corpus, tokenizer and budget; compares them.
@@ -83,10 +83,10 @@ def compare(
             decoding loop (temperature 0.8). Defaults to `100`.
         eval_interval: optional int. Steps between validations; by default
             each model validates 12 times, spread evenly over its budget.
-        eval_batches: optional int. Validation batches used for the learning
-            curves. Defaults to `None`: the whole split, the same tokens for
-            every model (the stateful LSTM always validates on the whole
-            split), so the curves end at the table's validation loss.
+        eval_tokens: optional int. The learning curves are measured on the
+            same fixed, seeded sample of about this many validation tokens for
+            every model (`None`: the whole split); the table's figures always
+            cover whole splits. Defaults to `32768`.
         verbose: Keras verbosity. Defaults to `1` (progress bars).
 
     Returns:
@@ -125,7 +125,7 @@ def compare(
             max_seconds=budget_seconds,
             max_tokens=budget_tokens,
             eval_interval=eval_interval,
-            eval_batches=eval_batches,
+            eval_tokens=eval_tokens,
             seed=seed,
             callbacks=[
                 keras.callbacks.TensorBoard(str(output_dir / "tensorboard" / preset))

@@ -18,6 +18,8 @@ from lmzoo.training import (
     validation_perplexity,
 )
 
+DEFAULT_EVAL_TOKENS = 32_768
+
 _DEFAULTS = {
     "sequence_length": 128,
     "batch_size": 32,
@@ -66,7 +68,7 @@ def train_preset(
     max_tokens=None,
     max_seconds=None,
     learning_rate=None,
-    eval_batches=8,
+    eval_tokens=DEFAULT_EVAL_TOKENS,
     seed=0,
     callbacks=(),
     verbose=1,
@@ -92,8 +94,10 @@ def train_preset(
         max_steps, max_tokens, max_seconds: the budget; defaults to the
             recipe's `max_steps` (or `epochs` for a stateful recipe).
         learning_rate: optional float; defaults to the preset's.
-        eval_batches: optional int. Validation batches used during training.
-            Defaults to `8`.
+        eval_tokens: optional int. Learning-curve points are measured on a
+            fixed, seeded sample of about this many validation tokens (`None`:
+            the whole split); the final figures always cover whole splits.
+            Defaults to `32768`.
         seed: int. Seeds weights and batches. Defaults to `0`.
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
@@ -145,7 +149,7 @@ def train_preset(
         "callbacks": list(callbacks),
         "verbose": verbose,
         "seed": seed,
-        "eval_batches": eval_batches,
+        "eval_tokens": eval_tokens,
     }
     train = _train_stateful if getattr(model, "stateful", False) else _train_windows
     progress, evaluate = train(
@@ -181,11 +185,13 @@ def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, r
         seed=run["seed"],
         max_sequence_length=max_length,
     )
-    validation_dataset = language_model_dataset(
+    validation_sample = language_model_dataset(
         split_ids["validation"],
         sequence_length,
         batch_size,
+        seed=run["seed"],
         max_sequence_length=max_length,
+        max_tokens=run["eval_tokens"],
     )
     compile_language_model(
         model, learning_rate=learning_rate, clipnorm=recipe["clipnorm"]
@@ -193,12 +199,11 @@ def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, r
     progress = train_language_model(
         model,
         train_dataset,
-        validation_dataset,
+        validation_sample,
         tokens_per_step=batch_size * sequence_length,
         learning_rate=learning_rate,
         warmup_steps=recipe["warmup_steps"],
         eval_interval=recipe.get("eval_interval"),
-        eval_batches=run["eval_batches"],
         callbacks=run["callbacks"],
         verbose=run["verbose"],
         **budget,
@@ -236,13 +241,17 @@ def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, 
         for split, ids in split_ids.items()
     }
     steps_per_epoch = int(streams["train"].cardinality())
+    validation_sample = streams["validation"]
+    if run["eval_tokens"] is not None:
+        batches = -(-run["eval_tokens"] // (batch_size * sequence_length))
+        validation_sample = validation_sample.take(batches)
     if not any(budget.values()):
         budget = {"max_steps": recipe["epochs"] * steps_per_epoch}
     schedule = TrainingBudget(
         learning_rate,
         batch_size * sequence_length,
         schedule=stretched_halving_schedule(learning_rate, recipe["epochs"]),
-        evaluate=lambda: _evaluate_keeping_state(model, streams["validation"]),
+        evaluate=lambda: _evaluate_keeping_state(model, validation_sample),
         eval_interval=recipe.get("eval_interval"),
         **budget,
     )

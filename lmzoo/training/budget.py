@@ -5,7 +5,6 @@ import time
 
 import keras
 
-
 _LIMITS = ("max_steps", "max_tokens", "max_seconds")
 
 

@@ -59,7 +59,10 @@ def compile_language_model(
         The compiled model.
 
     Example:
+    >>> import lmzoo
     >>> model = compile_language_model(lmzoo.models.get("gpt-nano", 65))
+    >>> model.optimizer.name, model.loss.name
+    ('adam_w', 'loss')
     """
     if optimizer is None:
         optimizer = AdamW(
@@ -91,7 +94,6 @@ def train_language_model(
     max_seconds=None,
     warmup_steps=100,
     eval_interval=None,
-    eval_batches=None,
     callbacks=(),
     verbose=1,
 ):
@@ -100,15 +102,15 @@ def train_language_model(
     Args:
         model: a model compiled by `compile_language_model`.
         train_dataset: batches from `language_model_dataset(..., shuffle=True)`.
-        validation_dataset: batches from `language_model_dataset(...)`.
+        validation_dataset: batches from `language_model_dataset(...)`, the
+            data each learning-curve point is measured on (a sample, with
+            `max_tokens`, keeps validation cheap).
         tokens_per_step: int. `batch_size * sequence_length`.
         learning_rate: float. Peak learning rate. Defaults to `1e-3`.
         max_steps, max_tokens, max_seconds: the budget (at least one).
         warmup_steps: int. Defaults to `100`.
         eval_interval: optional int. Steps between validations; by default
             12 validations are spread over the budget.
-        eval_batches: optional int. Validate on this many batches during
-            training (the final figures always use the whole split).
         callbacks: extra Keras callbacks (TensorBoard, checkpoints, ...).
         verbose: Keras verbosity. Defaults to `1` (progress bar).
 
@@ -120,9 +122,6 @@ def train_language_model(
     >>> budget = train_language_model(model, train_ds, val_ds, 4096,
     ...                               max_seconds=60)  # doctest: +SKIP
     """
-    validation = validation_dataset
-    if eval_batches is not None:
-        validation = validation_dataset.take(eval_batches)
     budget = TrainingBudget(
         learning_rate,
         tokens_per_step,
@@ -130,7 +129,7 @@ def train_language_model(
         max_tokens=max_tokens,
         max_seconds=max_seconds,
         warmup_steps=warmup_steps,
-        evaluate=lambda: validation_perplexity(model, validation),
+        evaluate=lambda: validation_perplexity(model, validation_dataset),
         eval_interval=eval_interval,
     )
     model.fit(

@@ -19,7 +19,7 @@ def language_model_loss():
 
     Example:
     >>> loss = language_model_loss()
-    >>> round(float(loss([[0]], [[[0.0, 0.0]]])), 4)
+    >>> round(float(loss(ops.array([[0]]), ops.zeros((1, 1, 2)))), 4)
     0.6931
     """
     return keras.losses.SparseCategoricalCrossentropy(from_logits=True, name="loss")
@@ -39,7 +39,7 @@ class Perplexity(keras.metrics.Metric):
 
     Example:
     >>> metric = Perplexity()
-    >>> metric.update_state([[0]], [[[0.0, 0.0]]])
+    >>> metric.update_state(ops.array([[0]]), ops.zeros((1, 1, 2)))
     >>> round(float(metric.result()), 4)
     2.0
     """

@@ -18,7 +18,7 @@ class SequenceCrossEntropy(keras.losses.Loss):
 
     Example:
     >>> loss = SequenceCrossEntropy(sequence_length=2)
-    >>> round(float(loss([[0, 0]], [[[0.0, 0.0], [0.0, 0.0]]])), 4)
+    >>> round(float(loss(ops.array([[0, 0]]), ops.zeros((1, 2, 2)))), 4)
     1.3863
     """
 

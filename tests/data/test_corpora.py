@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from lmzoo.data import CORPORA, corpora, load_corpus
+from lmzoo.data import CORPORA, Corpus, corpora, load_corpus
 from tests.conftest import SHARED_DATA
 
 
@@ -92,3 +92,29 @@ def test_explicit_data_dir_wins_over_environment(monkeypatch, tmp_path):
     (tmp_path / "tinyshakespeare" / "input.txt").write_text("x" * 50, encoding="utf-8")
     corpus = load_corpus("tinyshakespeare", data_dir=tmp_path)
     assert corpus.train == "x" * 45
+
+
+def test_corpus_vocabulary_sizes_match_their_tokenizers(shakespeare):
+    assert shakespeare.build_tokenizer().vocabulary_size == 66
+    assert CORPORA["tinyshakespeare"].vocabulary_size == 66
+    ptb = load_corpus("ptb")
+    assert ptb.build_tokenizer().vocabulary_size == CORPORA["ptb"].vocabulary_size
+
+
+def test_empty_and_non_utf8_files_are_named_with_the_byte_offset(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    with pytest.raises(ValueError, match=r"empty\.txt is empty"):
+        load_corpus(empty)
+    packed = tmp_path / "latin1.txt.gz"
+    packed.write_bytes(gzip.compress("naïve text".encode("latin-1")))
+    with pytest.raises(
+        ValueError, match=r"latin1\.txt\.gz is not UTF-8 text: byte 0xef at offset 2"
+    ):
+        load_corpus(packed)
+
+
+def test_an_empty_training_split_is_named():
+    corpus = Corpus("notes", "char", {"train": "", "validation": "abc"})
+    with pytest.raises(ValueError, match="training split of corpus 'notes' is empty"):
+        corpus.build_tokenizer()

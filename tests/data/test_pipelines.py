@@ -67,3 +67,31 @@ def test_window_longer_than_model_is_refused_when_built():
 def test_split_too_short_for_one_window():
     with pytest.raises(ValueError, match="too few"):
         language_model_dataset(np.arange(10), 10, 4)
+
+
+def test_an_evaluation_sample_is_seeded_ordered_and_bounded():
+    ids = np.arange(1, 1002)  # 1,000 predicted tokens: 63 windows of 16
+    whole = language_model_dataset(ids, 16, 4)
+    sample = language_model_dataset(ids, 16, 4, seed=3, max_tokens=100)
+
+    def starts_and_weight(dataset):
+        batches = list(dataset.as_numpy_iterator())
+        starts = np.concatenate([x[:, 0] for x, _, _ in batches]).tolist()
+        return starts, sum(w.sum() for _, _, w in batches)
+
+    starts, weight = starts_and_weight(sample)
+    assert len(starts) == 6 and weight == 96  # 100 // 16 whole windows
+    assert starts == sorted(starts) and all((s - 1) % 16 == 0 for s in starts)
+    assert (
+        starts_and_weight(language_model_dataset(ids, 16, 4, seed=3, max_tokens=100))[0]
+        == starts
+    )
+    assert (
+        starts_and_weight(language_model_dataset(ids, 16, 4, seed=4, max_tokens=100))[0]
+        != starts
+    )
+    assert starts_and_weight(whole)[1] == 1000
+    assert (
+        starts_and_weight(language_model_dataset(ids, 16, 4, max_tokens=5000))[1]
+        == 1000
+    )

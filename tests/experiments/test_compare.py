@@ -1,5 +1,6 @@
 import numpy as np
 import pandas as pd
+import pytest
 import tensorflow as tf
 
 from lmzoo.data import Corpus
@@ -64,3 +65,17 @@ def test_compare_on_ptb_pits_the_stateful_lstm_against_gpt_ptb(ptb_head, tmp_pat
     # Each preset keeps its recipe's windows: 20 x 20 streams, 16 x 128 windows.
     assert list(table["train tokens"]) == [10 * 20 * 20, 2 * 16 * 128]
     assert (table["test perplexity"] < ptb_head.build_tokenizer().vocabulary_size).all()
+    # Without an eval interval, each curve has 12 points spread over the budget.
+    curves = pd.read_csv(tmp_path / "run" / "curves.csv")
+    assert curves.groupby("model").size().to_dict() == {
+        "gpt-ptb": 2,
+        "lstm-ptb-small": 10,
+    }
+
+
+def test_compare_refuses_bad_names_and_budgets_before_training(tmp_path):
+    with pytest.raises(ValueError, match="Unknown preset 'gpt-huge'"):
+        compare(presets=("gpt-nano", "gpt-huge"), output_dir=tmp_path / "run")
+    with pytest.raises(ValueError, match="max_tokens must be positive, got 0"):
+        compare(budget_tokens=0, output_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()

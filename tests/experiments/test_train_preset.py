@@ -1,11 +1,17 @@
 import math
 
+import numpy as np
+
 from lmzoo.experiments import train_preset
 
 
 def test_gpt_shakespeare_cpu_recipe_smoke():
     model, result = train_preset(
-        "gpt-shakespeare-cpu", max_steps=6, eval_interval=3, eval_batches=2, verbose=0
+        "gpt-shakespeare-cpu",
+        max_steps=6,
+        eval_interval=3,
+        eval_tokens=2 * 12 * 64,
+        verbose=0,
     )
     assert model.max_sequence_length == 64
     assert result["steps"] == 6 and result["train_tokens"] == 6 * 12 * 64  # recipe
@@ -22,7 +28,12 @@ def test_lstm_ptb_small_recipe_smoke(ptb_head):
         model_overrides={"hidden_dim": 32},
     )
     assert model.stateful
-    assert [point["epoch"] for point in result["curve"]] == [1, 2]
+    # 12 validations spread over the budget; the last one, like the final
+    # figure, runs over the whole validation split from a zero state.
+    curve = result["curve"]
+    assert len(curve) == 12 and curve[-1]["step"] == result["steps"]
+    assert [point["step"] for point in curve] == sorted({p["step"] for p in curve})
+    assert math.isclose(curve[-1]["val_loss"], result["val_loss"], rel_tol=1e-5)
     assert result["train_tokens"] == result["steps"] * 20 * 20
     assert 1 < result["test_perplexity"] < ptb_head.build_tokenizer().vocabulary_size
     assert math.isclose(math.log(result["val_perplexity"]), result["val_loss"])
@@ -37,6 +48,26 @@ def test_stateful_recipe_stretches_its_schedule_over_a_budget(ptb_head):
         model_overrides={"hidden_dim": 16, "embedding_dim": 16},
     )
     assert result["steps"] == 7  # stopped inside the first epoch
-    assert len(result["curve"]) == 1 and result["curve"][0]["step"] == 7
+    # 12 validations are due over 7 steps: one after each step.
+    assert [point["step"] for point in result["curve"]] == [1, 2, 3, 4, 5, 6, 7]
     # The last step ran at 6/7 of the budget: the paper's epoch int(6 / 7 * 13) = 11.
     assert float(model.optimizer.learning_rate) == 0.5**8
+
+
+def test_validating_mid_epoch_leaves_the_carried_state_alone(ptb_head):
+    def final_weights(eval_interval):
+        model, result = train_preset(
+            "lstm-ptb-small",
+            ptb_head,
+            max_steps=6,
+            eval_interval=eval_interval,
+            verbose=0,
+            model_overrides={"hidden_dim": 16, "embedding_dim": 16},
+        )
+        return [w.numpy() for w in model.weights], len(result["curve"])
+
+    validated_every_step, points = final_weights(eval_interval=1)
+    validated_at_the_end, one_point = final_weights(eval_interval=1000)
+    assert (points, one_point) == (6, 1)
+    for a, b in zip(validated_every_step, validated_at_the_end, strict=True):
+        np.testing.assert_array_equal(a, b)

@@ -154,3 +154,22 @@ def test_hf_tiny_gpt2_reproduces_the_fixture():
     )
     output = model.generate(reference["input_ids"], max_new_tokens=10)
     np.testing.assert_array_equal(output["token_ids"], reference["generated_ids"])
+
+
+@pytest.mark.parametrize("strategy", ["greedy", "sample", "beam"])
+def test_unk_is_generated_only_when_allowed(strategy):
+    from lmzoo.data import CharTokenizer
+
+    tokenizer = CharTokenizer.from_text("abc")
+    model = LSTMLanguageModel(
+        tokenizer.vocabulary_size, embedding_dim=8, hidden_dim=8, tokenizer=tokenizer
+    )
+    model(np.zeros((1, 1), "int32"))
+    bias = np.zeros(tokenizer.vocabulary_size, "float32")
+    bias[0], bias[2] = 50.0, 20.0  # <unk> first, then "b"
+    model.output_dense.bias.assign(bias)
+    kwargs = {"max_new_tokens": 4, "strategy": strategy, "seed": 0, "num_beams": 2}
+    assert model.generate("a", **kwargs) == "abbbb"
+    assert model.generate("a", allow_unknown=True, **kwargs) == "a<unk><unk><unk><unk>"
+    with pytest.warns(UserWarning, match="1 piece\\(s\\) outside the vocabulary.*'z'"):
+        assert model.generate("az", **kwargs) == "a<unk>bbbb"

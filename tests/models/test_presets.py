@@ -18,3 +18,25 @@ def test_gpt_mini_sizes_and_overrides():
 def test_unknown_preset_lists_known_ones():
     with pytest.raises(ValueError, match="gpt-mini.*lstm-small|lstm-small.*gpt-mini"):
         models.get("gpt-huge", vocabulary_size=65)
+
+
+@pytest.mark.parametrize("size", [0, -3, 2.5, True])
+def test_a_vocabulary_size_that_is_not_a_positive_integer_is_named(size):
+    with pytest.raises(ValueError, match="vocabulary_size must be a positive integer"):
+        models.get("gpt-mini", vocabulary_size=size)
+
+
+def test_num_heads_must_divide_the_width():
+    with pytest.raises(ValueError, match="num_heads=3 does not divide hidden_dim=64"):
+        models.GPT(vocabulary_size=10, hidden_dim=64, num_heads=3)
+
+
+def test_every_preset_names_a_known_corpus_and_sums_itself_up():
+    from lmzoo.data import CORPORA
+
+    for name, preset in models.PRESETS.items():
+        assert preset.corpus in CORPORA, name
+        assert preset.summary().startswith(f"{preset.arguments.get('num_layers', 1)} ")
+    assert (
+        models.get_preset("lstm-ptb-small").summary() == "2 layers, width 200, stateful"
+    )

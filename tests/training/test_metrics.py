@@ -92,3 +92,44 @@ def test_time_budget_counts_only_training_steps(monkeypatch):
     clock.now += 50.0
     assert budget.train_seconds == pytest.approx(12.0)
     assert budget.steady_tokens_per_second() == pytest.approx(30 / 9.0)
+
+
+@pytest.mark.parametrize(
+    "limits, message",
+    [
+        ({"max_seconds": -60.0}, "max_seconds must be positive, got -60.0"),
+        ({"max_steps": 0}, "max_steps must be positive, got 0"),
+        ({"max_tokens": 0, "max_steps": 5}, "max_tokens must be positive, got 0"),
+        ({"max_steps": 5, "eval_interval": 0}, "eval_interval must be positive"),
+    ],
+)
+def test_budgets_that_never_end_or_never_start_are_refused(limits, message):
+    with pytest.raises(ValueError, match=message):
+        TrainingBudget(1e-3, tokens_per_step=10, **limits)
+
+
+def test_time_budget_validates_at_evenly_spread_points(monkeypatch):
+    clock = _FakeClock()
+    monkeypatch.setattr("lmzoo.training.budget.time", clock)
+    perplexities = iter(range(2, 100))
+    budget = TrainingBudget(
+        1e-3,
+        tokens_per_step=10,
+        max_seconds=60.0,
+        evaluate=lambda: next(perplexities),
+        evaluations=4,
+    )
+    budget.set_model(_FakeModel())
+    step = 0
+    while not budget.model.stop_training:
+        budget.on_train_batch_begin(step)
+        clock.now += 7.0  # 60 s is spent during the ninth step
+        budget.on_train_batch_end(step)
+        clock.now += 1000.0  # evaluation does not count
+        step += 1
+    # Due at 15, 30, 45 and 60 seconds: after steps 3 (21 s), 5, 7 and 9.
+    assert [point["step"] for point in budget.curve] == [3, 5, 7, 9]
+    assert [point["train_seconds"] for point in budget.curve] == [21, 35, 49, 63]
+    assert [point["val_loss"] for point in budget.curve] == pytest.approx(
+        [math.log(p) for p in (2, 3, 4, 5)]
+    )

@@ -1,0 +1,81 @@
+"""The README's Python blocks and commands, run as written from a fresh folder."""
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+README = pathlib.Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.M | re.S)
+
+
+def readme_blocks(language):
+    return [
+        code for lang, code in BLOCK.findall(README.read_text()) if lang == language
+    ]
+
+
+def python_sessions():
+    """Consecutive Python blocks form one session; a block that starts with an
+    import starts a new one, as a reader would start a new process."""
+    sessions = []
+    for code in readme_blocks("python"):
+        if code.startswith(("import", "from")) or not sessions:
+            sessions.append(code)
+        else:
+            sessions[-1] += code
+    return sessions
+
+
+def environment(folder):
+    bin_dir = str(pathlib.Path(sys.executable).parent)
+    return os.environ | {"PATH": bin_dir + os.pathsep + os.environ["PATH"]}
+
+
+def test_readme_python_blocks_run_as_written(tmp_path):
+    sessions = python_sessions()
+    assert len(sessions) >= 4
+    for code in sessions:
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=environment(tmp_path),
+        )
+        assert result.returncode == 0, f"{code}\n{result.stderr[-3000:]}"
+    assert (tmp_path / "gpt-mini.keras").is_file()
+    assert (tmp_path / "saved_models" / "gpt-mini" / "1" / "saved_model.pb").is_file()
+
+
+def test_readme_commands_run_as_written(tmp_path):
+    # The install block (`make demo`, `make test`) is what CI itself runs.
+    commands = [
+        line.split("#")[0].strip()
+        for block in readme_blocks("bash")
+        if "make test" not in block
+        for line in block.splitlines()
+        if line.strip()
+    ]
+    assert [command.split()[1] for command in commands] == [
+        "presets",
+        "train",
+        "generate",
+        "compare",
+    ]
+    outputs = []
+    for command in commands:
+        result = subprocess.run(
+            command,
+            shell=True,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            env=environment(tmp_path),
+        )
+        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+        outputs.append(result.stdout)
+    assert (tmp_path / "runs" / "gpt-nano" / "model.keras").is_file()
+    assert outputs[2].startswith("ROMEO:")
+    assert "lstm-small" in outputs[3] and "val perplexity" in outputs[3]
