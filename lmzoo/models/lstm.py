@@ -38,7 +38,11 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         **kwargs: other `keras.Model` arguments.
 
     Call arguments:
-        inputs: `[B, T]` int token ids, or a dict with `"token_ids"`.
+        inputs: `[B, T]` int token ids, or a dict with `"token_ids"` and an
+            optional `"padding_mask"` (`[B, T]`, True at real tokens). At a
+            padded step the state carries over unchanged, so left- and
+            right-padded rows give the logits each row gives alone at its real
+            tokens.
         initial_state: optional list of `[h, c]` pairs, one per layer.
         return_state: bool. Also return the final `[h, c]` per layer (the
             state a cached generator or a stateful trainer carries on).
@@ -130,12 +134,14 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         )
 
     def call(self, inputs, initial_state=None, return_state=False, training=None):
-        token_ids, _ = unpack_token_inputs(inputs)
+        token_ids, padding_mask = unpack_token_inputs(inputs)
         x = self.dropout_layer(self.embedding(token_ids), training=training)
         states = []
         for index, lstm in enumerate(self.lstm_layers):
             layer_state = None if initial_state is None else initial_state[index]
-            x, hidden, carry = lstm(x, initial_state=layer_state, training=training)
+            x, hidden, carry = lstm(
+                x, initial_state=layer_state, mask=padding_mask, training=training
+            )
             x = self.dropout_layer(x, training=training)
             states.append([hidden, carry])
         if self.tie_embeddings:

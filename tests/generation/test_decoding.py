@@ -40,7 +40,7 @@ def test_cached_greedy_equals_full_recompute(kind, batch):
         assert output["token_ids"][row, : len(expected)].tolist() == expected
 
 
-def test_left_and_right_padding_give_the_same_continuations():
+def test_left_and_right_padded_prompts_are_normalised_alike():
     model = _gpt()
     right = np.array([[3, 4, 5, 0, 0], [6, 7, 8, 9, 10]])
     right_mask = right > 0

@@ -65,13 +65,21 @@ def test_worked_example_one_query_attends_by_similarity():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float16", "bfloat16"])
-def test_fully_masked_row_is_finite(dtype):
-    query = key = value = keras.ops.cast(keras.random.normal((1, 3, 2, 4)), dtype)
+def test_fully_masked_row_attends_uniformly(dtype):
+    rng = np.random.default_rng(5)
+    query, key, value = (
+        keras.ops.cast(rng.normal(size=(1, 3, 2, 4)) * 4, dtype) for _ in range(3)
+    )
     mask = np.array([[[True, False, False], [False, False, False], [True, True, True]]])
-    output = scaled_dot_product_attention(query, key, value, mask=mask)
-    assert np.isfinite(
-        keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))
-    ).all()
+    output, weights = scaled_dot_product_attention(
+        query, key, value, mask=mask, return_weights=True
+    )
+    weights = keras.ops.convert_to_numpy(keras.ops.cast(weights, "float32"))
+    np.testing.assert_allclose(weights[0, :, 1], np.full((2, 3), 1 / 3), rtol=1e-6)
+    np.testing.assert_allclose(weights[0, :, 0], [[1, 0, 0]] * 2, atol=1e-7)
+    mean_value = keras.ops.convert_to_numpy(keras.ops.cast(value, "float32")).mean(1)
+    row = keras.ops.convert_to_numpy(keras.ops.cast(output, "float32"))[0, 1]
+    np.testing.assert_allclose(row, mean_value[0], rtol=1e-2, atol=1e-2)
 
 
 def _composed_attention(query, key, value, mask):

@@ -91,4 +91,8 @@ def test_token_and_position_embedding_harness(position_encoding):
         (2, 8, 8),
         fit_step=False,
     )
-    assert layer.attend(layer(ids)).shape == (2, 8, 50)
+    hidden = layer(ids)
+    embeddings = layer.token_embedding.embeddings.numpy()
+    np.testing.assert_allclose(
+        layer.attend(hidden), hidden.numpy() @ embeddings.T, rtol=1e-5, atol=1e-6
+    )

@@ -22,10 +22,15 @@ def test_gpt_passes_the_layer_harness(token_batch, tmp_path):
 
 def test_lm_head_is_tied_to_token_embedding(token_batch):
     model = GPT(**SMALL)
-    model(token_batch)
+    logits = model(token_batch)
+    hidden = model.embedding(token_batch)
+    for block in model.blocks:
+        hidden = block(hidden)
+    hidden = model.final_layer_norm(hidden).numpy()
+    embeddings = model.embedding.token_embedding.embeddings.numpy()
+    np.testing.assert_allclose(logits, hidden @ embeddings.T, rtol=1e-5, atol=1e-5)
     names = [w.path for w in model.weights]
     assert sum("embeddings" in name for name in names) == 2  # tokens + positions
-    assert not any("lm_head" in name or "logits" in name for name in names)
 
 
 def test_outputs_at_t_ignore_future_tokens(token_batch):
@@ -38,16 +43,33 @@ def test_outputs_at_t_ignore_future_tokens(token_batch):
     assert np.abs(model(token_batch)[:, 10:] - model(changed)[:, 10:]).max() > 1e-3
 
 
-def test_dict_input_with_padding_mask(token_batch):
+def test_right_padded_rows_match_each_row_alone(token_batch):
     model = GPT(**SMALL)
-    mask = np.ones_like(token_batch, dtype=bool)
-    np.testing.assert_allclose(
-        model({"token_ids": token_batch, "padding_mask": mask}),
-        model(token_batch),
-        atol=1e-6,
-    )
+    lengths = [16, 9]
+    padded = token_batch.copy()
+    padded[1, 9:] = 0
+    mask = np.arange(16)[None] < np.array(lengths)[:, None]
+    logits = model({"token_ids": padded, "padding_mask": mask}).numpy()
+    for row, length in enumerate(lengths):
+        alone = model(token_batch[row : row + 1, :length]).numpy()
+        np.testing.assert_allclose(logits[row, :length], alone[0], atol=1e-5)
     with pytest.raises(ValueError, match="token_ids"):
         model({"ids": token_batch})
+
+
+def test_masked_keys_do_not_reach_later_positions(token_batch):
+    model = GPT(**SMALL)
+    mask = np.ones_like(token_batch, dtype=bool)
+    mask[:, 3:6] = False
+    changed = token_batch.copy()
+    changed[:, 3:6] = (changed[:, 3:6] + 5) % 66
+    masked = model({"token_ids": token_batch, "padding_mask": mask}).numpy()
+    masked_changed = model({"token_ids": changed, "padding_mask": mask}).numpy()
+    np.testing.assert_allclose(masked[:, 6:], masked_changed[:, 6:], atol=1e-5)
+    unmasked_changed = model(changed).numpy()
+    assert (
+        np.abs(unmasked_changed[:, 6:] - model(token_batch).numpy()[:, 6:]).max() > 1e-3
+    )
 
 
 def test_too_long_input_is_refused():

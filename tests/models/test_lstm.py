@@ -27,6 +27,26 @@ def test_state_carries_across_calls(token_batch):
     np.testing.assert_allclose(np.concatenate([first, second], axis=1), full, atol=1e-5)
 
 
+def test_left_and_right_padded_rows_match_each_row_alone(token_batch):
+    model = LSTMLanguageModel(**SMALL)
+    ids = np.zeros((3, 16), "int32")
+    ids[0] = token_batch[0]
+    ids[1, 5:] = token_batch[1, :11]  # left-padded by 5
+    ids[2, :7] = token_batch[1, :7]  # right-padded after 7
+    mask = np.zeros((3, 16), bool)
+    mask[0], mask[1, 5:], mask[2, :7] = True, True, True
+    logits = model({"token_ids": ids, "padding_mask": mask}).numpy()
+    np.testing.assert_allclose(logits[0], model(token_batch[:1]).numpy()[0], atol=1e-5)
+    np.testing.assert_allclose(
+        logits[1, 5:], model(token_batch[1:2, :11]).numpy()[0], atol=1e-5
+    )
+    np.testing.assert_allclose(
+        logits[2, :7], model(token_batch[1:2, :7]).numpy()[0], atol=1e-5
+    )
+    unmasked = model(ids).numpy()
+    assert np.abs(unmasked[1, 5:] - logits[1, 5:]).max() > 1e-4
+
+
 def test_tied_embeddings_need_equal_sizes(token_batch):
     tied = LSTMLanguageModel(66, embedding_dim=24, hidden_dim=24, tie_embeddings=True)
     assert tied(token_batch).shape == (2, 16, 66)
