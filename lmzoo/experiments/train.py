@@ -260,7 +260,7 @@ def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, 
             learning_rate, global_clipnorm=recipe["clipnorm"]
         ),
         loss=SequenceCrossEntropy(sequence_length),
-        metrics=language_model_metrics(),
+        weighted_metrics=language_model_metrics(),
         jit_compile=False,
     )
     model.fit(

@@ -164,11 +164,12 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     archive = keras.export.ExportArchive()
     archive.track(model)
     max_length = getattr(model, "max_sequence_length", None)
+    # A stateful LSTM serves each request from a zero state, at any batch size.
+    forward = getattr(model, "logits_from_zero_state", model)
     archive.add_endpoint(
         "serve",
-        lambda token_ids: model(
-            _check_token_ids(token_ids, model.vocabulary_size, max_length),
-            training=False,
+        lambda token_ids: forward(
+            _check_token_ids(token_ids, model.vocabulary_size, max_length)
         ),
         input_signature=[tf.TensorSpec([None, None], tf.int32, name="token_ids")],
     )

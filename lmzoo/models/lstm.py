@@ -152,6 +152,28 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         logits = ops.cast(logits, "float32")
         return (logits, states) if return_state else logits
 
+    def logits_from_zero_state(self, inputs):
+        """Logits from a zero state, neither reading nor changing the carried one.
+
+        What a server needs from a stateful model: every request stands alone,
+        at any batch size.
+
+        Args:
+            inputs: `[B, T]` token ids, or a dict with `"token_ids"` and an
+                optional `"padding_mask"`.
+
+        Returns:
+            `[B, T, vocabulary_size]` float32 logits.
+
+        Example:
+        >>> model = LSTMLanguageModel(20, 8, 8, stateful=True)
+        >>> model.logits_from_zero_state(keras.ops.ones((3, 4), "int32")).shape
+        TensorShape([3, 4, 20])
+        """
+        token_ids, _ = unpack_token_inputs(inputs)
+        with _stateless(self.lstm_layers):
+            return self(inputs, initial_state=self.init_cache(ops.shape(token_ids)[0]))
+
     def reset_state(self):
         """Zeroes the carried state of a `stateful` model (new epoch or split)."""
         for lstm in self.lstm_layers:

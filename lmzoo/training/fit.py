@@ -44,6 +44,10 @@ def compile_language_model(
 ):
     """Compiles `model` with the LM loss, perplexity and token accuracy.
 
+    The metrics are compiled as `weighted_metrics`: Keras gives plain
+    `metrics` no sample weights, and evaluation datasets put weight 0 on the
+    padding that completes their last window.
+
     Args:
         model: a `keras.Model` that returns logits.
         learning_rate: float. Initial learning rate (a `TrainingBudget` callback
@@ -77,7 +81,7 @@ def compile_language_model(
     model.compile(
         optimizer=optimizer,
         loss=language_model_loss(),
-        metrics=language_model_metrics(),
+        weighted_metrics=language_model_metrics(),
         jit_compile=jit_compile,
     )
     return model

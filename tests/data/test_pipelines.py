@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lmzoo.data import language_model_dataset
@@ -47,8 +47,7 @@ def test_training_batches_are_reproducible_per_seed():
 def test_validation_predicts_every_token_exactly_once(
     length, sequence_length, batch_size
 ):
-    if length < sequence_length + 1:
-        return
+    assume(length >= sequence_length + 1)
     ids = np.arange(1, length + 1)
     batches = _batches(language_model_dataset(ids, sequence_length, batch_size))
     inputs = np.concatenate([b[0] for b in batches]).ravel()

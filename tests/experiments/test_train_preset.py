@@ -1,11 +1,14 @@
 import math
 
 import numpy as np
+import pytest
 
+from lmzoo.data import stateful_streams
 from lmzoo.experiments import train_preset
+from tests.harness import mean_cross_entropy, stateful_cross_entropy
 
 
-def test_gpt_shakespeare_cpu_recipe_smoke():
+def test_gpt_shakespeare_cpu_recipe_smoke(shakespeare):
     model, result = train_preset(
         "gpt-shakespeare-cpu",
         max_steps=6,
@@ -15,6 +18,9 @@ def test_gpt_shakespeare_cpu_recipe_smoke():
     )
     assert model.max_sequence_length == 64
     assert result["steps"] == 6 and result["train_tokens"] == 6 * 12 * 64  # recipe
+    validation = model.tokenizer.encode(shakespeare.validation)
+    expected = mean_cross_entropy(model, validation, 64)
+    assert result["val_loss"] == pytest.approx(expected, rel=1e-4)
     assert result["val_loss"] < math.log(66)
     assert "test_perplexity" not in result
 
@@ -35,8 +41,15 @@ def test_lstm_ptb_small_recipe_smoke(ptb_head):
     assert [point["step"] for point in curve] == sorted({p["step"] for p in curve})
     assert math.isclose(curve[-1]["val_loss"], result["val_loss"], rel_tol=1e-5)
     assert result["train_tokens"] == result["steps"] * 20 * 20
-    assert 1 < result["test_perplexity"] < ptb_head.build_tokenizer().vocabulary_size
-    assert math.isclose(math.log(result["val_perplexity"]), result["val_loss"])
+    tokenizer = model.tokenizer
+    for split in ("validation", "test"):
+        ids = tokenizer.encode(ptb_head.splits[split])
+        streams = stateful_streams(ids, 20, 20, start_token=tokenizer.end_of_line_id)
+        prefix = "val" if split == "validation" else split
+        assert result[f"{prefix}_loss"] == pytest.approx(
+            stateful_cross_entropy(model, streams), rel=1e-4
+        )
+    assert 1 < result["test_perplexity"] < tokenizer.vocabulary_size
 
 
 def test_stateful_recipe_stretches_its_schedule_over_a_budget(ptb_head):

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from lmzoo import models
@@ -40,3 +41,20 @@ def test_every_preset_names_a_known_corpus_and_sums_itself_up():
     assert (
         models.get_preset("lstm-ptb-small").summary() == "2 layers, width 200, stateful"
     )
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("preset", ["gpt-nano", "lstm-small"])
+def test_training_under_mixed_precision_lowers_the_loss(
+    preset, policy, shakespeare_ids
+):
+    from tests.harness import log_perplexity_drop
+
+    overrides = {"dtype": policy}
+    if preset == "lstm-small":
+        overrides |= {"embedding_dim": 32, "hidden_dim": 64}
+    model = models.get(preset, 66, **overrides)
+    before, after = log_perplexity_drop(model, shakespeare_ids, 32, 16, 3e-3, steps=20)
+    assert np.isfinite(after) and after < before - 0.3
+    if policy == "mixed_float16":
+        assert type(model.optimizer).__name__ == "LossScaleOptimizer"

@@ -4,7 +4,12 @@ import keras
 import numpy as np
 import pytest
 
-from lmzoo.training import Perplexity, TrainingBudget, language_model_loss
+from lmzoo.training import (
+    Perplexity,
+    SequenceCrossEntropy,
+    TrainingBudget,
+    language_model_loss,
+)
 
 
 def test_perplexity_is_exp_of_weighted_mean_cross_entropy():
@@ -20,11 +25,20 @@ def test_perplexity_is_exp_of_weighted_mean_cross_entropy():
     assert float(metric.result()) == pytest.approx(expected, rel=1e-6)
 
 
-def test_loss_is_float32_and_stable_for_float16_logits():
+def test_losses_and_perplexity_are_float32_and_stable_for_float16_logits():
+    # The cross-entropy, 120,000 nats, overflows float16 (max 65,504).
     logits = keras.ops.cast(np.array([[[60000.0, -60000.0]]]), "float16")
-    loss = language_model_loss()(np.array([[1]]), keras.ops.cast(logits, "float32"))
+    targets = np.array([[1]])
+    loss = language_model_loss()(targets, logits)
     assert loss.dtype == "float32"
     assert float(loss) == pytest.approx(120000.0, rel=1e-3)
+    summed = SequenceCrossEntropy(sequence_length=1)(targets, logits)
+    assert summed.dtype == "float32" and float(summed) == pytest.approx(
+        120000.0, rel=1e-3
+    )
+    metric = Perplexity()
+    metric.update_state(targets, keras.ops.cast(np.log([[[0.25, 0.75]]]), "float16"))
+    assert float(metric.result()) == pytest.approx(1 / 0.75, rel=1e-3)
 
 
 class _FakeOptimizer:
@@ -132,4 +146,19 @@ def test_time_budget_validates_at_evenly_spread_points(monkeypatch):
     assert [point["train_seconds"] for point in budget.curve] == [21, 35, 49, 63]
     assert [point["val_loss"] for point in budget.curve] == pytest.approx(
         [math.log(p) for p in (2, 3, 4, 5)]
+    )
+
+
+def test_evaluation_counts_real_tokens_only():
+    from lmzoo.data import language_model_dataset
+    from lmzoo.models import get
+    from lmzoo.training import compile_language_model, validation_perplexity
+    from tests.harness import mean_cross_entropy
+
+    ids = np.random.default_rng(0).integers(1, 20, 41).astype("int32")
+    model = compile_language_model(get("gpt-nano", 20, max_sequence_length=32))
+    # 40 targets in windows of 32: the second window is 8 tokens and 24 padding.
+    perplexity = validation_perplexity(model, language_model_dataset(ids, 32, 2))
+    assert math.log(perplexity) == pytest.approx(
+        mean_cross_entropy(model, ids, 32), rel=1e-5
     )
