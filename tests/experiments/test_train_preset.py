@@ -84,3 +84,22 @@ def test_validating_mid_epoch_leaves_the_carried_state_alone(ptb_head):
     assert (points, one_point) == (6, 1)
     for a, b in zip(validated_every_step, validated_at_the_end, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_wall_clock_budget_stops_real_training_on_time():
+    # The LSTM compiles no XLA program: its first step is short.
+    model, result = train_preset(
+        "lstm-small",
+        max_seconds=3.0,
+        sequence_length=32,
+        batch_size=8,
+        verbose=0,
+        model_overrides={"embedding_dim": 32, "hidden_dim": 64},
+    )
+    steady = result["train_seconds"] / result["steps"]
+    assert result["steps"] > 5
+    # It stops at the first step that ends past the budget: within a step or so.
+    assert 3.0 <= result["train_seconds"] <= 3.0 + max(3 * steady, 0.5)
+    assert result["curve"][-1]["train_seconds"] == pytest.approx(
+        result["train_seconds"], abs=0.05
+    )

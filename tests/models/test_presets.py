@@ -5,9 +5,13 @@ from lmzoo import models
 
 
 @pytest.mark.parametrize("name", sorted(models.PRESETS))
-def test_every_preset_builds(name, token_batch):
+def test_every_preset_builds_with_its_arguments(name, token_batch):
     model = models.get(name, vocabulary_size=66)
-    assert model(token_batch).shape == (2, 16, 66)
+    logits = model(token_batch)
+    assert logits.shape == (2, 16, 66) and logits.dtype == "float32"
+    config = model.get_config()
+    for argument, value in models.PRESETS[name].arguments.items():
+        assert config[argument] == value, argument
 
 
 def test_gpt_mini_sizes_and_overrides():
