@@ -75,6 +75,25 @@ def _add_common(parser):
 
 def _add_training(parser, default_minutes):
     parser.add_argument("--corpus", default="tinyshakespeare", help=CORPUS_HELP)
+    parser.add_argument(
+        "--level",
+        choices=("char", "word"),
+        help="tokens are characters or words (default: the corpus': characters "
+        "for tiny Shakespeare and files, words for PTB and WikiText-2)",
+    )
+    parser.add_argument(
+        "--max-vocabulary",
+        type=positive_int,
+        help="word level: keep this many ids, most frequent words first; the "
+        "rest become <unk>",
+    )
+    parser.add_argument(
+        "--split",
+        choices=("tail", "lines"),
+        help="how one text file is cut into train and validation: its last 10%% "
+        "(a running text) or a seeded shuffle of lines (independent lines) "
+        "(default: detected)",
+    )
     minutes_help = "wall-clock training budget per model, in minutes"
     if default_minutes is not None:
         minutes_help += f" (default {default_minutes:g} when no budget is given)"

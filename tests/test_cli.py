@@ -208,3 +208,36 @@ def test_every_flag_has_help_and_defaults_are_shown():
             assert action.help, f"lmzoo {name} {action.option_strings} has no help"
     generate_help = commands["generate"].format_help()
     assert "(default: greedy)" in generate_help and "(default: 100)" in generate_help
+
+
+def test_word_level_with_a_capped_vocabulary_from_the_command_line(tmp_path):
+    words = [f"w{i}" for i in range(80)]
+    text = "".join(
+        " ".join(words[(i * 7) % 80 : (i * 7) % 80 + 6]) + "\n" for i in range(400)
+    )
+    (tmp_path / "notes.txt").write_text(text)
+    result = lmzoo(
+        "train",
+        "--preset",
+        "gpt-nano",
+        "--corpus",
+        "notes.txt",
+        "--level",
+        "word",
+        "--max-vocabulary",
+        "40",
+        *TINY_TRAIN,
+        "--no-export",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    line = json.loads(result.stdout.strip().splitlines()[-1])
+    assert 0.3 < line["train_unknown_share"] < 0.7  # 39 of 80 words are kept
+    assert line["val_unknown_share"] > 0
+    vocabulary = python(
+        "import json, keras, lmzoo\n"
+        f"model = keras.models.load_model({line['model_path']!r})\n"
+        "print(json.dumps([model.vocabulary_size, model.tokenizer.vocabulary[-1]]))",
+        cwd=tmp_path,
+    )
+    assert json.loads(vocabulary)[0] == 40

@@ -1,14 +1,9 @@
 """Corpora, tokenizers and `tf.data` pipelines."""
 
-from lmzoo.data.corpora import (
-    CORPORA,
-    Corpus,
-    cache_dir,
-    download,
-    load_corpus,
-    read_text,
-)
+from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
+from lmzoo.data.files import cache_dir, download, read_text
 from lmzoo.data.pipelines import language_model_dataset
+from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
 from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
 from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level
@@ -20,10 +15,13 @@ __all__ = [
     "WordTokenizer",
     "cache_dir",
     "download",
+    "find_split_files",
     "language_model_dataset",
     "load_corpus",
     "load_tfds_corpus",
+    "looks_like_lines",
     "read_text",
+    "split_text",
     "stateful_streams",
     "tokenizer_for_level",
 ]

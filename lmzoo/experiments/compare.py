@@ -6,7 +6,7 @@ import time
 import keras
 import pandas as pd
 
-from lmzoo.data import Corpus, load_corpus
+from lmzoo.experiments.inputs import build_tokenizer, prepare_corpus
 from lmzoo.experiments.plots import plot_learning_curves
 from lmzoo.experiments.train import DEFAULT_EVAL_TOKENS, train_preset
 from lmzoo.export import export_language_model
@@ -21,6 +21,7 @@ TABLE_COLUMNS = {
     "val_loss": "val loss",
     "val_perplexity": "val perplexity",
     "test_perplexity": "test perplexity",
+    "val_unknown_share": "val <unk> share",
     "wall_seconds": "wall time (s)",
 }
 
@@ -30,6 +31,7 @@ DEFAULT_BUDGET_SECONDS = 180.0
 DEFAULT_PRESETS = {
     "tinyshakespeare": ("lstm-small", "gpt-mini"),
     "ptb": ("lstm-ptb-small", "gpt-ptb"),
+    "wikitext-2": ("lstm-ptb-small", "gpt-ptb"),
 }
 
 
@@ -43,6 +45,9 @@ def compare(
     output_dir=None,
     export_dir="saved_models",
     data_dir=None,
+    level=None,
+    max_vocabulary=None,
+    split=None,
     seed=0,
     sample_prompt=None,
     sample_tokens=100,
@@ -76,6 +81,13 @@ def compare(
         output_dir: folder for the run; defaults to `runs/compare-<time>`.
         export_dir: folder for SavedModels; `None` skips the export.
         data_dir: optional data folder for `load_corpus`.
+        level: optional `"char"` or `"word"`; defaults to the corpus' own
+            (characters for tiny Shakespeare and files, words for PTB and
+            WikiText-2).
+        max_vocabulary: optional int. Caps a word vocabulary (most frequent
+            words first, the rest `<unk>`).
+        split: optional `"tail"` or `"lines"`: how a single text file is cut
+            (`load_corpus`); detected by default.
         seed: int. Defaults to `0`.
         sample_prompt: optional str to start the samples from; defaults to the
             first 16 tokens of the validation split.
@@ -103,15 +115,14 @@ def compare(
     if budget_seconds is None and budget_tokens is None:
         budget_seconds = DEFAULT_BUDGET_SECONDS
     check_budget(max_seconds=budget_seconds, max_tokens=budget_tokens)
-    if not isinstance(corpus, Corpus):
-        corpus = load_corpus(corpus, data_dir=data_dir)
+    corpus = prepare_corpus(corpus, data_dir, level, split)
     if presets is None:
         presets = DEFAULT_PRESETS.get(corpus.name, DEFAULT_PRESETS["tinyshakespeare"])
     output_dir = pathlib.Path(
         output_dir or f"runs/compare-{time.strftime('%Y%m%d-%H%M%S')}"
     )
     output_dir.mkdir(parents=True, exist_ok=True)
-    tokenizer = corpus.build_tokenizer()
+    tokenizer = build_tokenizer(corpus, max_vocabulary)
     prompt = sample_prompt or tokenizer.decode(tokenizer.encode(corpus.validation)[:16])
     rows, curves = [], {}
     for preset in presets:
@@ -179,6 +190,7 @@ def format_table(table):
             "val loss": "{:.4f}".format,
             "val perplexity": "{:.3f}".format,
             "test perplexity": "{:.3f}".format,
+            "val <unk> share": "{:.2%}".format,
             "wall time (s)": "{:.0f}".format,
         },
     )

@@ -5,7 +5,14 @@ import math
 import keras
 
 from lmzoo import models
-from lmzoo.data import Corpus, language_model_dataset, load_corpus, stateful_streams
+from lmzoo.data import language_model_dataset, stateful_streams
+from lmzoo.experiments.inputs import (
+    PREFIXES,
+    build_tokenizer,
+    evaluation_batch_size,
+    prepare_corpus,
+    unknown_shares,
+)
 from lmzoo.training import (
     ResetStates,
     SequenceCrossEntropy,
@@ -45,6 +52,9 @@ def evaluate_split(model, token_ids, sequence_length, batch_size):
     >>> evaluate_split(model, ids, 128, 32)  # doctest: +SKIP
     {'loss': 1.52, 'perplexity': 4.57}
     """
+    batch_size = evaluation_batch_size(
+        sequence_length, model.vocabulary_size, batch_size
+    )
     dataset = language_model_dataset(token_ids, sequence_length, batch_size)
     return _figures(model.evaluate(dataset, return_dict=True, verbose=0))
 
@@ -54,7 +64,7 @@ def _figures(logs):
 
 
 def _report(result, split, figures):
-    prefix = "val" if split == "validation" else split
+    prefix = PREFIXES.get(split, split)
     result[f"{prefix}_loss"] = figures["loss"]
     result[f"{prefix}_perplexity"] = figures["perplexity"]
 
@@ -64,6 +74,9 @@ def train_preset(
     corpus="tinyshakespeare",
     tokenizer=None,
     data_dir=None,
+    level=None,
+    max_vocabulary=None,
+    split=None,
     max_steps=None,
     max_tokens=None,
     max_seconds=None,
@@ -91,6 +104,11 @@ def train_preset(
         tokenizer: optional tokenizer; defaults to one built from the
             training split.
         data_dir: optional data folder for `load_corpus`.
+        level: optional `"char"` or `"word"`; defaults to the corpus'.
+        max_vocabulary: optional int. Caps a word vocabulary (most frequent
+            words first, the rest `<unk>`).
+        split: optional `"tail"` or `"lines"`: how a single text file is cut
+            (`load_corpus`); detected by default.
         max_steps, max_tokens, max_seconds: the budget; defaults to the
             recipe's `max_steps` (or `epochs` for a stateful recipe).
         learning_rate: optional float; defaults to the preset's.
@@ -109,7 +127,9 @@ def train_preset(
         `(model, result)`, where `result` is a dict with `preset`, `corpus`,
         `parameters`, `steps`, `train_tokens`, `train_seconds`,
         `tokens_per_second`, `val_loss`, `val_perplexity`, `test_loss` and
-        `test_perplexity` (when the corpus has a test split) and `curve`.
+        `test_perplexity` (when the corpus has a test split), the share of
+        `<unk>` per split (`train_unknown_share`, `val_unknown_share`, ...)
+        and `curve`.
 
     Example:
     >>> model, result = train_preset("gpt-nano", max_seconds=60)  # doctest: +SKIP
@@ -131,9 +151,8 @@ def train_preset(
             "max_tokens or max_seconds (--steps, --budget-tokens or "
             "--budget-minutes)."
         )
-    if not isinstance(corpus, Corpus):
-        corpus = load_corpus(corpus, data_dir=data_dir)
-    tokenizer = tokenizer or corpus.build_tokenizer()
+    corpus = prepare_corpus(corpus, data_dir, level, split)
+    tokenizer = tokenizer or build_tokenizer(corpus, max_vocabulary)
     keras.utils.set_random_seed(seed)
     model = models.get(
         preset,
@@ -163,7 +182,7 @@ def train_preset(
         "train_tokens": progress.tokens,
         "train_seconds": progress.train_seconds,
         "tokens_per_second": progress.steady_tokens_per_second(),
-    }
+    } | unknown_shares(tokenizer, split_ids)
     for split in ("validation", "test"):
         if split in split_ids:
             _report(result, split, evaluate(split))

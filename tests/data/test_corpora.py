@@ -1,9 +1,10 @@
 import gzip
 import hashlib
 
+import numpy as np
 import pytest
 
-from lmzoo.data import CORPORA, Corpus, corpora, load_corpus
+from lmzoo.data import CORPORA, Corpus, corpora, load_corpus, read_text
 from tests.conftest import SHARED_DATA
 
 
@@ -118,3 +119,124 @@ def test_an_empty_training_split_is_named():
     corpus = Corpus("notes", "char", {"train": "", "validation": "abc"})
     with pytest.raises(ValueError, match="training split of corpus 'notes' is empty"):
         corpus.build_tokenizer()
+
+
+WIKITEXT_COUNTS = {"train": 2_088_628, "validation": 217_646, "test": 245_569}
+
+
+@pytest.fixture(scope="module")
+def wikitext_folder():
+    corpus = load_corpus(SHARED_DATA / "wikitext-2")
+    return corpus, corpus.build_tokenizer()
+
+
+def test_a_wikitext_folder_loads_as_the_named_corpus(wikitext_folder):
+    corpus, tokenizer = wikitext_folder
+    assert (corpus.name, corpus.level) == ("wikitext-2", "word")
+    assert tokenizer.vocabulary_size == 33_278 == CORPORA["wikitext-2"].vocabulary_size
+    counts = {
+        split: len(tokenizer.encode(text)) for split, text in corpus.splits.items()
+    }
+    assert counts == WIKITEXT_COUNTS  # as published, one <eos> per line
+    by_name = load_corpus("wikitext-2")
+    assert by_name.splits == corpus.splits
+
+
+def test_explicit_split_paths(wikitext_folder, tmp_path):
+    corpus, _ = wikitext_folder
+    folder = SHARED_DATA / "wikitext-2"
+    explicit = load_corpus(
+        train=folder / "wiki.train.tokens.gz",
+        validation=folder / "wiki.valid.tokens",
+        test=folder / "wiki.test.tokens",
+    )
+    assert explicit.splits == corpus.splits and explicit.level == "word"
+    (tmp_path / "mine.txt").write_text("one two\n" * 50)
+    (tmp_path / "held.txt").write_text("two one\n" * 5)
+    mine = load_corpus(train=tmp_path / "mine.txt", validation=tmp_path / "held.txt")
+    assert mine.splits == {"train": "one two\n" * 50, "validation": "two one\n" * 5}
+    assert mine.level == "char"
+
+
+@pytest.mark.parametrize(
+    "names",
+    [
+        ("train.txt", "valid.txt", "test.txt"),
+        ("train.tokens.gz", "validation.tokens", "test.tokens"),
+        ("my-train.txt", "my-valid.txt", "my-test.txt"),
+    ],
+)
+def test_folders_of_split_files(names, tmp_path):
+    for name, text in zip(names, ("a b\n", "b a\n", "a a\n"), strict=True):
+        path = tmp_path / name
+        if name.endswith(".gz"):
+            path.write_bytes(gzip.compress(text.encode()))
+        else:
+            path.write_text(text)
+    (tmp_path / "README.md").write_text("not a split")
+    corpus = load_corpus(tmp_path, level="word")
+    assert corpus.splits == {"train": "a b\n", "validation": "b a\n", "test": "a a\n"}
+
+
+def test_folder_errors_name_the_problem(tmp_path):
+    (tmp_path / "valid.txt").write_text("x")
+    with pytest.raises(ValueError, match="has no training file"):
+        load_corpus(tmp_path)
+    (tmp_path / "train.txt").write_text("x")
+    (tmp_path / "train.tokens").write_text("x")
+    with pytest.raises(ValueError, match="two train files: train.tokens and train.txt"):
+        load_corpus(tmp_path)
+
+
+def test_an_archive_member_is_downloaded_checked_and_cached(monkeypatch, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "corpus-v1.zip"
+    texts = {"train": "First Citizen:\n" * 30, "test": "Second Citizen:\n" * 3}
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for split, text in texts.items():
+            zipped.writestr(f"corpus/{split}.txt", text)
+    files = {
+        split: (
+            f"{split}.txt",
+            f"{archive.as_uri()}#corpus/{split}.txt",
+            hashlib.sha256(text.encode()).hexdigest(),
+        )
+        for split, text in texts.items()
+    }
+    monkeypatch.setenv("LMZOO_DATA", str(tmp_path / "empty"))
+    monkeypatch.setitem(CORPORA, "toy", corpora.CorpusSpec("toy", "char", files))
+    corpus = load_corpus("toy")
+    assert corpus.splits["test"] == texts["test"]
+    cached = corpora.cache_dir() / "toy"
+    assert sorted(p.name for p in cached.iterdir()) == [
+        "corpus-v1.zip",
+        "test.txt",
+        "train.txt",
+    ]
+
+
+def _tatoeba_english():
+    lines = read_text(SHARED_DATA / "translation" / "spa-eng.txt.gz").splitlines()
+    return "".join(line.split("\t")[0] + "\n" for line in lines)
+
+
+def test_independent_sorted_lines_are_shuffled_before_the_split(tmp_path):
+    path = tmp_path / "english.txt"
+    path.write_text(_tatoeba_english(), encoding="utf-8")
+
+    def mean_lengths(corpus):
+        return [
+            np.mean([len(line) for line in corpus.splits[split].splitlines()])
+            for split in ("train", "validation")
+        ]
+
+    detected = load_corpus(path)
+    train, validation = mean_lengths(detected)
+    assert abs(validation - train) < 0.05 * train
+    assert load_corpus(path, split="lines", seed=0).splits == detected.splits
+    assert load_corpus(path, split="lines", seed=1).splits != detected.splits
+    tail_train, tail_validation = mean_lengths(load_corpus(path, split="tail"))
+    assert tail_validation > 2 * tail_train  # the file is sorted by length
+    shakespeare = load_corpus(SHARED_DATA / "tinyshakespeare" / "input.txt")
+    assert shakespeare.splits == load_corpus("tinyshakespeare").splits  # a tail
