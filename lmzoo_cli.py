@@ -137,9 +137,9 @@ def _add_training(parser, default_minutes):
     parser.add_argument(
         "--eval-tokens",
         type=positive_int,
-        default=32_768,
         help="validation tokens (a fixed, seeded sample) behind each "
-        "learning-curve point; final figures use whole splits",
+        "learning-curve point (default: 32,768, fewer for a large vocabulary); "
+        "final figures use whole splits",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     _add_common(parser)

@@ -50,7 +50,7 @@ def _compare(args):
         split=args.split,
         seed=args.seed,
         eval_interval=args.eval_interval,
-        eval_tokens=args.eval_tokens,
+        eval_tokens=args.eval_tokens or "auto",
         verbose=0 if args.quiet else 1,
     )
     print()
@@ -86,7 +86,7 @@ def _train(args):
         max_seconds=_seconds(args.budget_minutes),
         learning_rate=args.learning_rate,
         eval_interval=args.eval_interval,
-        eval_tokens=args.eval_tokens,
+        eval_tokens=args.eval_tokens or "auto",
         epochs=args.epochs,
         seed=args.seed,
         verbose=0 if args.quiet else 1,

@@ -8,7 +8,7 @@ import pandas as pd
 
 from lmzoo.experiments.inputs import build_tokenizer, prepare_corpus
 from lmzoo.experiments.plots import plot_learning_curves
-from lmzoo.experiments.train import DEFAULT_EVAL_TOKENS, train_preset
+from lmzoo.experiments.train import train_preset
 from lmzoo.export import export_language_model
 from lmzoo.models import get_preset
 from lmzoo.training import check_budget
@@ -52,7 +52,7 @@ def compare(
     sample_prompt=None,
     sample_tokens=100,
     eval_interval=None,
-    eval_tokens=DEFAULT_EVAL_TOKENS,
+    eval_tokens="auto",
     verbose=1,
 ):
     """Trains each preset on the same corpus, tokenizer and budget; compares them.
@@ -97,8 +97,9 @@ def compare(
             each model validates 12 times, spread evenly over its budget.
         eval_tokens: optional int. The learning curves are measured on the
             same fixed, seeded sample of about this many validation tokens for
-            every model (`None`: the whole split); the table's figures always
-            cover whole splits. Defaults to `32768`.
+            every model (`None`: the whole split; `"auto"`:
+            `default_eval_tokens(vocabulary_size)`); the table's figures always
+            cover whole splits. Defaults to `"auto"`.
         verbose: Keras verbosity. Defaults to `1` (progress bars).
 
     Returns:

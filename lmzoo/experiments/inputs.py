@@ -26,6 +26,25 @@ def evaluation_batch_size(sequence_length, vocabulary_size, batch_size):
     return max(batch_size, min(fits, 256))
 
 
+def default_eval_tokens(vocabulary_size):
+    """Validation tokens behind each learning-curve point, by vocabulary size.
+
+    32,768 tokens, fewer for a large vocabulary (whose softmax makes each
+    token dearer): `2**28 / vocabulary_size`, at least 4,096.
+
+    Args:
+        vocabulary_size: int.
+
+    Returns:
+        int.
+
+    Example:
+    >>> [default_eval_tokens(size) for size in (66, 10_000, 33_278)]
+    [32768, 26843, 8066]
+    """
+    return max(4096, min(32_768, (1 << 28) // vocabulary_size))
+
+
 def prepare_corpus(corpus, data_dir=None, level=None, split=None):
     """A `Corpus` from what `train_preset` and `compare` accept.
 

@@ -9,6 +9,7 @@ from lmzoo.data import language_model_dataset, stateful_streams
 from lmzoo.experiments.inputs import (
     PREFIXES,
     build_tokenizer,
+    default_eval_tokens,
     evaluation_batch_size,
     prepare_corpus,
     unknown_shares,
@@ -24,8 +25,6 @@ from lmzoo.training import (
     train_language_model,
     validation_perplexity,
 )
-
-DEFAULT_EVAL_TOKENS = 32_768
 
 _DEFAULTS = {
     "sequence_length": 128,
@@ -56,11 +55,11 @@ def evaluate_split(model, token_ids, sequence_length, batch_size):
         sequence_length, model.vocabulary_size, batch_size
     )
     dataset = language_model_dataset(token_ids, sequence_length, batch_size)
-    return _figures(model.evaluate(dataset, return_dict=True, verbose=0))
+    return _figures(validation_perplexity(model, dataset))
 
 
-def _figures(logs):
-    return {"loss": math.log(logs["perplexity"]), "perplexity": logs["perplexity"]}
+def _figures(perplexity):
+    return {"loss": math.log(perplexity), "perplexity": perplexity}
 
 
 def _report(result, split, figures):
@@ -81,7 +80,7 @@ def train_preset(
     max_tokens=None,
     max_seconds=None,
     learning_rate=None,
-    eval_tokens=DEFAULT_EVAL_TOKENS,
+    eval_tokens="auto",
     seed=0,
     callbacks=(),
     verbose=1,
@@ -112,10 +111,11 @@ def train_preset(
         max_steps, max_tokens, max_seconds: the budget; defaults to the
             recipe's `max_steps` (or `epochs` for a stateful recipe).
         learning_rate: optional float; defaults to the preset's.
-        eval_tokens: optional int. Learning-curve points are measured on a
-            fixed, seeded sample of about this many validation tokens (`None`:
-            the whole split); the final figures always cover whole splits.
-            Defaults to `32768`.
+        eval_tokens: int, `"auto"` or `None`. Learning-curve points are
+            measured on a fixed, seeded sample of about this many validation
+            tokens (`None`: the whole split; `"auto"`:
+            `default_eval_tokens(vocabulary_size)`, 32,768 for characters);
+            the final figures always cover whole splits. Defaults to `"auto"`.
         seed: int. Seeds weights and batches. Defaults to `0`.
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
@@ -168,7 +168,11 @@ def train_preset(
         "callbacks": list(callbacks),
         "verbose": verbose,
         "seed": seed,
-        "eval_tokens": eval_tokens,
+        "eval_tokens": (
+            default_eval_tokens(tokenizer.vocabulary_size)
+            if eval_tokens == "auto"
+            else eval_tokens
+        ),
     }
     train = _train_stateful if getattr(model, "stateful", False) else _train_windows
     progress, evaluate = train(
@@ -292,6 +296,6 @@ def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, 
 
     def evaluate(split):
         model.reset_state()
-        return _figures(model.evaluate(streams[split], return_dict=True, verbose=0))
+        return _figures(validation_perplexity(model, streams[split]))
 
     return schedule, evaluate

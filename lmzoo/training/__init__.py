@@ -1,11 +1,11 @@
 """Losses, metrics, budgets and the one place that compiles and fits models."""
 
 from lmzoo.training.budget import TrainingBudget, check_budget
+from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.fit import (
     compile_language_model,
     default_jit_compile,
     train_language_model,
-    validation_perplexity,
 )
 from lmzoo.training.metrics import (
     Perplexity,

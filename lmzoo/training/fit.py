@@ -5,6 +5,7 @@ import math
 import keras
 
 from lmzoo.training.budget import TrainingBudget
+from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.metrics import language_model_loss, language_model_metrics
 from lmzoo.training.optimizers import AdamW
 
@@ -154,20 +155,3 @@ def _epochs(max_steps, max_tokens, tokens_per_step):
     if max_steps is None and max_tokens is not None:
         max_steps = math.ceil(max_tokens / tokens_per_step)
     return math.ceil(max_steps / _STEPS_PER_EPOCH) if max_steps else 1_000_000
-
-
-def validation_perplexity(model, dataset):
-    """The exact perplexity of a compiled language model over `dataset`.
-
-    Args:
-        model: a model compiled with `language_model_metrics()`.
-        dataset: evaluation batches (`language_model_dataset(...)`).
-
-    Returns:
-        float.
-
-    Example:
-    >>> validation_perplexity(model, validation_dataset)  # doctest: +SKIP
-    4.61
-    """
-    return float(model.evaluate(dataset, return_dict=True, verbose=0)["perplexity"])
