@@ -98,7 +98,7 @@ def looks_like_lines(text):
         return True
     lengths = np.array([len(line) for line in lines], np.float64)
     tail = max(len(lines) // 10, 1)
-    return lengths[-tail:].mean() > 1.5 * lengths[:-tail].mean()
+    return bool(lengths[-tail:].mean() > 1.5 * lengths[:-tail].mean())
 
 
 def split_text(text, kind=None, validation_fraction=0.1, seed=0):

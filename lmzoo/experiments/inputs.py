@@ -79,7 +79,7 @@ def build_tokenizer(corpus, max_vocabulary=None):
         A tokenizer.
 
     Example:
-    >>> corpus = Corpus("toy", "word", {"train": "a a b c\n", "validation": "a"})
+    >>> corpus = Corpus("toy", "word", {"train": "a a b c\\n", "validation": "a"})
     >>> build_tokenizer(corpus, max_vocabulary=3).vocabulary
     ['a', '<eos>']
     """
