@@ -74,6 +74,7 @@ def test_train_saves_the_model_and_an_export(trained):
     assert json.loads((folder / "run" / "result.json").read_text()) == line
     assert line["steps"] == 4 and line["train_tokens"] == 4 * 4 * 16
     assert "I0000" not in result.stderr and "cuda" not in result.stderr.lower()
+    assert "shuffle" not in result.stderr and "Warning" not in result.stderr
 
 
 def test_generate_matches_model_generate_in_a_fresh_process(trained):
