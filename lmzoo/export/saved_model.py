@@ -65,6 +65,7 @@ def save_keras(model, path):
     Example:
     >>> from lmzoo.models import get
     >>> model = get("gpt-nano", vocabulary_size=20)
+    >>> _ = model(tf.zeros((1, 4), tf.int32))
     >>> save_keras(model, pathlib.Path(tempfile.mkdtemp()) / "nano.keras").name
     'nano.keras'
     """

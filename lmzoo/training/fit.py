@@ -66,8 +66,8 @@ def compile_language_model(
     Example:
     >>> import lmzoo
     >>> model = compile_language_model(lmzoo.models.get("gpt-nano", 65))
-    >>> model.optimizer.name, model.loss.name
-    ('adam_w', 'loss')
+    >>> type(model.optimizer).__name__, model.loss.name
+    ('AdamW', 'loss')
     """
     if optimizer is None:
         optimizer = AdamW(
