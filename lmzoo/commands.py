@@ -32,6 +32,22 @@ def _seconds(minutes):
     return None if minutes is None else minutes * 60.0
 
 
+def _training_arguments(args):
+    """The arguments `compare` and `train` share, as keyword arguments."""
+    return {
+        "data_dir": args.data_dir,
+        "level": args.level,
+        "max_vocabulary": args.max_vocabulary,
+        "split": args.split,
+        "sequence_length": args.sequence_length,
+        "batch_size": args.batch_size,
+        "eval_interval": args.eval_interval,
+        "eval_tokens": args.eval_tokens or "auto",
+        "seed": args.seed,
+        "verbose": 0 if args.quiet else 1,
+    }
+
+
 def _compare(args):
     from lmzoo.experiments import compare, format_table
 
@@ -40,18 +56,9 @@ def _compare(args):
         presets=args.models.split(",") if args.models else None,
         budget_seconds=_seconds(args.budget_minutes),
         budget_tokens=args.budget_tokens,
-        sequence_length=args.sequence_length,
-        batch_size=args.batch_size,
         output_dir=args.output_dir,
         export_dir=None if args.no_export else args.export_dir,
-        data_dir=args.data_dir,
-        level=args.level,
-        max_vocabulary=args.max_vocabulary,
-        split=args.split,
-        seed=args.seed,
-        eval_interval=args.eval_interval,
-        eval_tokens=args.eval_tokens or "auto",
-        verbose=0 if args.quiet else 1,
+        **_training_arguments(args),
     )
     print()
     print(format_table(table))
@@ -75,21 +82,12 @@ def _train(args):
     model, result = train_preset(
         args.preset,
         args.corpus,
-        data_dir=args.data_dir,
-        level=args.level,
-        max_vocabulary=args.max_vocabulary,
-        split=args.split,
-        sequence_length=args.sequence_length,
-        batch_size=args.batch_size,
         max_steps=args.steps,
         max_tokens=args.budget_tokens,
         max_seconds=_seconds(args.budget_minutes),
         learning_rate=args.learning_rate,
-        eval_interval=args.eval_interval,
-        eval_tokens=args.eval_tokens or "auto",
         epochs=args.epochs,
-        seed=args.seed,
-        verbose=0 if args.quiet else 1,
+        **_training_arguments(args),
     )
     result.pop("curve")
     run_dir.mkdir(parents=True, exist_ok=True)
