@@ -58,7 +58,7 @@ def compare(
     """Trains each preset on the same corpus, tokenizer and budget; compares them.
 
     Writes into `output_dir`: `results.csv`, `curves.csv` (one row per
-    validation: model, epoch, step, tokens, train_seconds, val_loss),
+    validation: model, step, tokens, train_seconds, val_loss),
     `learning_curves.png`, `samples.txt` and TensorBoard logs under
     `tensorboard/<preset>`; exports each trained model to
     `export_dir/<preset>/<version>`.
