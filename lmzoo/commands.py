@@ -62,6 +62,8 @@ def _compare(args):
     )
     print()
     print(format_table(table))
+    switching = table["switch_seconds"].sum() / table["train time (s)"].sum()
+    print(f"\nThe models took turns; switching cost {switching:.2%} of training time.")
     for _, row in table.iterrows():
         print(f"\n--- sample from {row['model']} ---\n{row['sample']}")
     output_dir = table.attrs["output_dir"]

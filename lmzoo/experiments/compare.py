@@ -9,6 +9,7 @@ import pandas as pd
 from lmzoo.experiments.inputs import build_tokenizer, prepare_corpus
 from lmzoo.experiments.plots import plot_learning_curves
 from lmzoo.experiments.train import train_preset
+from lmzoo.experiments.turns import TakeTurns
 from lmzoo.export import export_language_model
 from lmzoo.models import get_preset
 from lmzoo.training import check_budget
@@ -16,13 +17,13 @@ from lmzoo.training import check_budget
 TABLE_COLUMNS = {
     "model": "model",
     "parameters": "parameters",
-    "tokens_per_second": "train tokens/s",
+    "train_seconds": "train time (s)",
     "train_tokens": "train tokens",
+    "tokens_per_second": "train tokens/s",
     "val_loss": "val loss",
     "val_perplexity": "val perplexity",
     "test_perplexity": "test perplexity",
     "val_unknown_share": "val <unk> share",
-    "wall_seconds": "wall time (s)",
 }
 
 
@@ -53,9 +54,16 @@ def compare(
     sample_tokens=100,
     eval_interval=None,
     eval_tokens="auto",
+    slice_seconds=5.0,
     verbose=1,
 ):
     """Trains each preset on the same corpus, tokenizer and budget; compares them.
+
+    The models take turns (`TakeTurns`): `slice_seconds` of training for one,
+    then for the next, each with its own optimizer, schedule and data
+    position, until each has spent its budget. Load from other programs then
+    falls on every model alike. A wall-clock budget still compares models on
+    one machine at one time; `budget_tokens` compares them on any machine.
 
     Writes into `output_dir`: `results.csv`, `curves.csv` (one row per
     validation: model, step, tokens, train_seconds, val_loss),
@@ -100,12 +108,15 @@ def compare(
             every model (`None`: the whole split; `"auto"`:
             `default_eval_tokens(vocabulary_size)`); the table's figures always
             cover whole splits. Defaults to `"auto"`.
-        verbose: Keras verbosity. Defaults to `1` (progress bars).
+        slice_seconds: float. Training seconds per turn. Defaults to `5.0`.
+        verbose: int. `1` prints a status line now and then and each
+            model's figures when it ends; `0` prints nothing. Defaults to `1`.
 
     Returns:
         A `pandas.DataFrame`, one row per preset, with the columns of
-        `TABLE_COLUMNS` plus `sample` and `export_path`. `df.attrs["output_dir"]`
-        holds the run folder.
+        `TABLE_COLUMNS` plus `sample`, `export_path` and `switch_seconds`
+        (training time lost to switching between models).
+        `df.attrs["output_dir"]` holds the run folder.
 
     Example:
     >>> table = compare(budget_seconds=60)  # doctest: +SKIP
@@ -125,36 +136,48 @@ def compare(
     output_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(corpus, max_vocabulary)
     prompt = sample_prompt or tokenizer.decode(tokenizer.encode(corpus.validation)[:16])
-    rows, curves = [], {}
-    for preset in presets:
-        started = time.perf_counter()
-        model, result = train_preset(
-            preset,
-            corpus,
-            tokenizer=tokenizer,
-            sequence_length=sequence_length,
-            batch_size=batch_size,
-            max_seconds=budget_seconds,
-            max_tokens=budget_tokens,
-            eval_interval=eval_interval,
-            eval_tokens=eval_tokens,
-            seed=seed,
-            callbacks=[
-                keras.callbacks.TensorBoard(str(output_dir / "tensorboard" / preset))
-            ],
-            verbose=verbose,
-        )
-        curves[preset] = result.pop("curve")
-        result["model"] = preset
-        result["sample"] = model.generate(
-            prompt, sample_tokens, strategy="sample", temperature=0.8, seed=seed
-        )
-        if export_dir is not None:
-            result["export_path"] = str(
-                export_language_model(model, pathlib.Path(export_dir) / preset)
+    log = (lambda line: print(line, flush=True)) if verbose else None
+    turns = TakeTurns(slice_seconds, log=log)
+
+    def job(preset):
+        def run(slice_callback):
+            model, result = train_preset(
+                preset,
+                corpus,
+                tokenizer=tokenizer,
+                sequence_length=sequence_length,
+                batch_size=batch_size,
+                max_seconds=budget_seconds,
+                max_tokens=budget_tokens,
+                eval_interval=eval_interval,
+                eval_tokens=eval_tokens,
+                seed=seed,
+                callbacks=[
+                    keras.callbacks.TensorBoard(
+                        str(output_dir / "tensorboard" / preset)
+                    ),
+                    slice_callback,
+                ],
+                verbose=0,
             )
-        result["wall_seconds"] = time.perf_counter() - started
-        rows.append(result)
+            result["model"] = preset
+            result["sample"] = model.generate(
+                prompt, sample_tokens, strategy="sample", temperature=0.8, seed=seed
+            )
+            if export_dir is not None:
+                result["export_path"] = str(
+                    export_language_model(model, pathlib.Path(export_dir) / preset)
+                )
+            if log:
+                log(_summary(result))
+            return result
+
+        return run
+
+    rows = list(turns.run({preset: job(preset) for preset in presets}).values())
+    for row in rows:
+        row["switch_seconds"] = turns.overhead_seconds(row["model"])
+    curves = {row["model"]: row.pop("curve") for row in rows}
     table = pd.DataFrame(rows).rename(columns=TABLE_COLUMNS)
     table.attrs["output_dir"] = str(output_dir)
     table.to_csv(output_dir / "results.csv", index=False)
@@ -167,6 +190,15 @@ def compare(
         encoding="utf-8",
     )
     return table
+
+
+def _summary(result):
+    figures = f"{result['model']}: trained {result['train_seconds']:.0f} s"
+    figures += f", {result['train_tokens']:,} tokens"
+    figures += f", val perplexity {result['val_perplexity']:.3f}"
+    if "test_perplexity" in result:
+        figures += f", test perplexity {result['test_perplexity']:.3f}"
+    return figures
 
 
 def format_table(table):
@@ -185,6 +217,7 @@ def format_table(table):
     return table[columns].to_string(
         index=False,
         formatters={
+            "train time (s)": "{:.0f}".format,
             "train tokens/s": "{:,.0f}".format,
             "parameters": "{:,}".format,
             "train tokens": "{:,}".format,
@@ -192,6 +225,5 @@ def format_table(table):
             "val perplexity": "{:.3f}".format,
             "test perplexity": "{:.3f}".format,
             "val <unk> share": "{:.2%}".format,
-            "wall time (s)": "{:.0f}".format,
         },
     )

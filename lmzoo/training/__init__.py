@@ -2,11 +2,7 @@
 
 from lmzoo.training.budget import TrainingBudget, check_budget
 from lmzoo.training.evaluation import validation_perplexity
-from lmzoo.training.fit import (
-    compile_language_model,
-    default_jit_compile,
-    train_language_model,
-)
+from lmzoo.training.fit import compile_language_model, train_language_model
 from lmzoo.training.metrics import (
     Perplexity,
     language_model_loss,
@@ -19,6 +15,7 @@ from lmzoo.training.stateful import (
     halving_schedule,
     stretched_halving_schedule,
 )
+from lmzoo.training.xla import default_jit_compile
 
 __all__ = [
     "AdamW",

@@ -8,31 +8,7 @@ from lmzoo.training.budget import TrainingBudget
 from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.metrics import language_model_loss, language_model_metrics
 from lmzoo.training.optimizers import AdamW
-
-
-def default_jit_compile(model):
-    """Whether XLA makes this model train faster, as measured on a 2-core CPU.
-
-    XLA fuses a Transformer's elementwise work (10-20% faster for GPT in
-    float32), but compiles an LSTM's recurrent loop into slower code (0.65x),
-    and on the CPU it turns bfloat16 matmuls into float32 ones, losing oneDNN's
-    bfloat16 kernels (AVX-512 BF16 or AMX, 1.8x float32 for a width-512 GPT).
-    So: XLA for Transformers in float32, not for LSTMs or bfloat16; lmzoo's
-    GELU and attention softmax stay fused without XLA (see `lmzoo.layers.gelu`).
-
-    Args:
-        model: a `keras.Model`.
-
-    Returns:
-        bool.
-
-    Example:
-    >>> default_jit_compile(lmzoo.models.get("lstm-small", 65))  # doctest: +SKIP
-    False
-    """
-    if model.dtype_policy.compute_dtype == "bfloat16":
-        return False
-    return bool(getattr(model, "prefers_jit_compile", False))
+from lmzoo.training.xla import default_jit_compile
 
 
 def compile_language_model(

@@ -162,3 +162,20 @@ def test_evaluation_counts_real_tokens_only():
     assert math.log(perplexity) == pytest.approx(
         mean_cross_entropy(model, ids, 32), rel=1e-5
     )
+
+
+def test_summed_cross_entropy_matches_float64_on_large_logits():
+    from lmzoo.training.evaluation import summed_cross_entropy
+
+    rng = np.random.default_rng(1)
+    logits = rng.normal(0, 40, (3, 5, 700)).astype("float32")
+    targets = rng.integers(0, 700, (3, 5))
+    weights = (rng.random((3, 5)) > 0.3).astype("float32")
+    total, count = summed_cross_entropy(logits, targets, weights)
+    wide = logits.astype("float64")
+    peak = wide.max(-1, keepdims=True)
+    log_probs = wide - peak - np.log(np.exp(wide - peak).sum(-1, keepdims=True))
+    expected = -(np.take_along_axis(log_probs, targets[..., None], -1)[..., 0])
+    assert float(count) == weights.sum()
+    assert float(total) == pytest.approx((expected * weights).sum(), rel=1e-5)
+
