@@ -204,6 +204,8 @@ def _summary(result):
 def format_table(table):
     """The comparison table as aligned text, for the terminal and the README.
 
+    The `<unk>` share is left out when it is zero (characters).
+
     Args:
         table: a DataFrame returned by `compare`.
 
@@ -214,6 +216,8 @@ def format_table(table):
     >>> print(format_table(compare(budget_seconds=60)))  # doctest: +SKIP
     """
     columns = [name for name in TABLE_COLUMNS.values() if name in table.columns]
+    if "val <unk> share" in columns and not table["val <unk> share"].any():
+        columns.remove("val <unk> share")
     return table[columns].to_string(
         index=False,
         formatters={

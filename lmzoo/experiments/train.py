@@ -15,7 +15,6 @@ from lmzoo.experiments.inputs import (
     unknown_shares,
 )
 from lmzoo.training import (
-    SGD,
     ResetStates,
     SequenceCrossEntropy,
     TrainingBudget,
@@ -280,7 +279,9 @@ def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, 
         **budget,
     )
     model.compile(
-        optimizer=SGD(learning_rate, global_clipnorm=recipe["clipnorm"]),
+        optimizer=keras.optimizers.SGD(
+            learning_rate, global_clipnorm=recipe["clipnorm"]
+        ),
         loss=SequenceCrossEntropy(sequence_length),
         weighted_metrics=language_model_metrics(),
         jit_compile=False,

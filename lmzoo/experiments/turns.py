@@ -231,9 +231,14 @@ class SliceCallback(keras.callbacks.Callback):
         return self._slice_seconds >= self.turns.slice_seconds
 
     def resume_excess_seconds(self):
-        """How much longer first steps after a switch took than the median step."""
-        steady = self._durations[False][1:]
-        if not steady:
+        """How much longer the first steps after switches took than the others.
+
+        `(mean first step after a switch - mean other step) * switches`, the
+        job's very first step (compilation) left out; at least 0. Means, not
+        medians: load that comes and goes slows both kinds of step alike.
+        """
+        resumed, steady = self._durations[True], self._durations[False][1:]
+        if not resumed or not steady:
             return 0.0
-        median = statistics.median(steady)
-        return sum(max(0.0, seconds - median) for seconds in self._durations[True])
+        excess = statistics.fmean(resumed) - statistics.fmean(steady)
+        return max(0.0, excess * len(resumed))

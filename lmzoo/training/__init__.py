@@ -8,7 +8,7 @@ from lmzoo.training.metrics import (
     language_model_loss,
     language_model_metrics,
 )
-from lmzoo.training.optimizers import SGD, AdamW, clip_by_global_norm
+from lmzoo.training.optimizers import AdamW
 from lmzoo.training.stateful import (
     ResetStates,
     SequenceCrossEntropy,
@@ -21,11 +21,9 @@ __all__ = [
     "AdamW",
     "Perplexity",
     "ResetStates",
-    "SGD",
     "SequenceCrossEntropy",
     "TrainingBudget",
     "check_budget",
-    "clip_by_global_norm",
     "compile_language_model",
     "default_jit_compile",
     "halving_schedule",
