@@ -179,6 +179,13 @@ def build_parser():
     compare.add_argument(
         "--output-dir", help="run folder (default: runs/compare-<time>)"
     )
+    compare.add_argument(
+        "--slice-seconds",
+        type=positive_float,
+        default=5.0,
+        help="training seconds per turn: the models take turns until each has "
+        "spent its budget",
+    )
     _add_training(compare, default_minutes=3.0)
 
     train = commands.add_parser(

@@ -1,11 +1,13 @@
 """Does background load change the compare job's verdict? (issue 23)
 
-Runs `lmzoo compare --budget-minutes M` twice: on a quiet machine, then with
-a CPU-bound process busy on one core for a random half of the training
+Runs `lmzoo compare --budget-minutes M` on a quiet machine, then with a
+CPU-bound process busy on one core for a random half of the training
 (seeded: its start falls in the first half of the expected training time,
 which is two budgets). The ranking by validation loss must be the same, and
-the ratio of tokens seen by the two models must agree within 10%. Ends with
-one JSON line.
+the ratio of tokens seen by the two models must agree within 10%. For
+contrast, the loaded run is repeated with the models one after the other
+(`--slice-seconds` longer than the budget), as `compare` ran before it took
+turns. Ends with one JSON line.
 
     LMZOO_DATA=../shared/data .venv/bin/python benchmarks/compare_under_load.py
 """
@@ -31,7 +33,7 @@ def _spin(seconds):
         count += 1
 
 
-def _run_compare(minutes, folder, load=None):
+def _run_compare(minutes, folder, load=None, slice_seconds=5.0):
     command = [
         str(pathlib.Path(sys.executable).with_name("lmzoo")),
         "compare",
@@ -41,6 +43,8 @@ def _run_compare(minutes, folder, load=None):
         str(folder / "run"),
         "--no-export",
         "--quiet",
+        "--slice-seconds",
+        str(slice_seconds),
     ]
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -74,8 +78,15 @@ def main():
     figures = {}
     with tempfile.TemporaryDirectory() as folder:
         folder = pathlib.Path(folder)
-        for name, extra in (("quiet", None), ("loaded", load)):
-            table, output, wall = _run_compare(args.minutes, folder / name, extra)
+        runs = (
+            ("quiet", None, 5.0),
+            ("loaded", load, 5.0),
+            ("loaded_one_after_another", load, 1e6),
+        )
+        for name, extra, slice_seconds in runs:
+            table, output, wall = _run_compare(
+                args.minutes, folder / name, extra, slice_seconds
+            )
             print(f"== {name} ==\n{output}", flush=True)
             ranking = list(table.sort_values("val loss")["model"])
             tokens = dict(zip(table["model"], table["train tokens"], strict=True))
@@ -93,7 +104,8 @@ def main():
                 "token_ratio": tokens[second] / tokens[first],
                 "wall_seconds": wall,
             }
-    agreement = figures["loaded"]["token_ratio"] / figures["quiet"]["token_ratio"]
+    quiet_ratio = figures["quiet"]["token_ratio"]
+    agreement = figures["loaded"]["token_ratio"] / quiet_ratio
     summary = {
         "benchmark": "compare_under_load",
         "minutes": args.minutes,
@@ -102,6 +114,9 @@ def main():
         "same_ranking": figures["quiet"]["ranking"] == figures["loaded"]["ranking"],
         "token_ratio_agreement": round(agreement, 4),
         "within_10_percent": abs(agreement - 1) <= 0.10,
+        "one_after_another_agreement": round(
+            figures["loaded_one_after_another"]["token_ratio"] / quiet_ratio, 4
+        ),
         **figures,
     }
     print(json.dumps(summary))

@@ -58,6 +58,7 @@ def _compare(args):
         budget_tokens=args.budget_tokens,
         output_dir=args.output_dir,
         export_dir=None if args.no_export else args.export_dir,
+        slice_seconds=args.slice_seconds,
         **_training_arguments(args),
     )
     print()

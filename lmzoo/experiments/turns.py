@@ -220,8 +220,8 @@ class SliceCallback(keras.callbacks.Callback):
             return
         self._slice_steps, self._slice_seconds = 0, 0.0
         status = f"{self.name}: {self.steps:,} steps"
-        if logs and "loss" in logs:
-            status += f", loss {float(logs['loss']):.4f}"
+        if logs and "perplexity" in logs:
+            status += f", training perplexity {float(logs['perplexity']):,.2f}"
         self.turns._pass(self.name, status)
         self._resumed = True
 
