@@ -178,4 +178,3 @@ def test_summed_cross_entropy_matches_float64_on_large_logits():
     expected = -(np.take_along_axis(log_probs, targets[..., None], -1)[..., 0])
     assert float(count) == weights.sum()
     assert float(total) == pytest.approx((expected * weights).sum(), rel=1e-5)
-
