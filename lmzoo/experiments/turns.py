@@ -132,8 +132,7 @@ class TakeTurns:
 
         Returns:
             float: the time from each switch to the job's resumption, plus
-            how much longer its first step after each switch took than its
-            median step.
+            `SliceCallback.resume_excess_seconds()`.
         """
         callback = self.callbacks.get(name)
         excess = callback.resume_excess_seconds() if callback else 0.0
@@ -141,9 +140,9 @@ class TakeTurns:
 
     def _take(self, name):
         with self._condition:
-            while self._holder is not None or self._waiting[0] != name:
-                if self._failed:
-                    raise CancelledError(name)
+            while not self._failed and (
+                self._holder is not None or self._waiting[0] != name
+            ):
                 self._condition.wait()
             if self._failed:
                 raise CancelledError(name)
