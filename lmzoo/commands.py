@@ -9,6 +9,7 @@ import keras
 from lmzoo import models
 from lmzoo.data import CORPORA
 from lmzoo.export import KERAS_FILE, export_language_model, save_keras
+from lmzoo.training import get_recipe
 
 
 def run(args):
@@ -138,7 +139,8 @@ def _generate(args):
 def _presets(args):
     rows = [("preset", "model", "parameters", "for corpus", "size")]
     for name, preset in models.PRESETS.items():
-        vocabulary_size = CORPORA[preset.corpus].vocabulary_size
+        corpus = get_recipe(name).corpus
+        vocabulary_size = CORPORA[corpus].vocabulary_size
         model = models.get(name, vocabulary_size)
         model(keras.ops.zeros((1, 1), "int32"))
         rows.append(
@@ -146,7 +148,7 @@ def _presets(args):
                 name,
                 preset.model_class.__name__,
                 f"{model.count_params():,}",
-                preset.corpus,
+                corpus,
                 preset.summary(),
             )
         )

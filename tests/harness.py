@@ -179,8 +179,8 @@ def stateful_cross_entropy(model, streams):
     by running each stream whole from a zero state through a stateless copy."""
     from lmzoo.models import LSTMLanguageModel
 
-    config = model.get_config() | {"stateful": False}
-    copy = LSTMLanguageModel.from_config(config)
+    backbone = model.backbone.get_config() | {"stateful": False}
+    copy = LSTMLanguageModel(**backbone, tie_embeddings=model.tie_embeddings)
     inputs, targets, weights = (
         np.concatenate([batch[i].numpy() for batch in streams], axis=1)
         for i in range(3)

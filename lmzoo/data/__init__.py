@@ -3,6 +3,7 @@
 from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
 from lmzoo.data.files import cache_dir, download, read_text
 from lmzoo.data.pipelines import language_model_dataset
+from lmzoo.data.preprocessors import CausalLMPreprocessor
 from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
 from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
@@ -10,6 +11,7 @@ from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_le
 
 __all__ = [
     "CORPORA",
+    "CausalLMPreprocessor",
     "CharTokenizer",
     "Corpus",
     "WordTokenizer",

@@ -1,7 +1,10 @@
-"""Character and word tokenizers built on Keras' `StringLookup`.
+"""Character and word tokenizers over a fixed vocabulary.
 
 They are Keras layers, so they run inside `tf.data.Dataset.map`, travel inside a
-model's config (`.keras` files) and inside an exported SavedModel.
+model's config (`.keras` files) and inside an exported SavedModel. The lookup is
+a `tf.lookup.StaticHashTable` rather than Keras' `StringLookup`: a model that
+holds a `StringLookup` anywhere among its layers is refused `jit_compile=True`
+as a whole, although its tokenizer only ever runs in the input pipeline.
 """
 
 import collections
@@ -31,12 +34,14 @@ class _VocabularyTokenizer(keras.layers.Layer):
             raise ValueError("The vocabulary has repeated entries.")
         self.vocabulary = vocabulary
         self.oov_token = oov_token
-        self._to_ids = keras.layers.StringLookup(
-            vocabulary=vocabulary, oov_token=oov_token, name="to_ids"
+        self._table = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(
+                tf.constant(vocabulary, tf.string),
+                tf.range(1, len(vocabulary) + 1, dtype=tf.int32),
+            ),
+            default_value=0,
         )
-        self._to_pieces = keras.layers.StringLookup(
-            vocabulary=vocabulary, oov_token=oov_token, invert=True, name="to_pieces"
-        )
+        self._pieces = tf.constant([oov_token, *vocabulary], tf.string)
         self.built = True
 
     @property
@@ -50,7 +55,10 @@ class _VocabularyTokenizer(keras.layers.Layer):
         return len(self.vocabulary) + 1
 
     def call(self, text):
-        return tf.cast(self._to_ids(self._split(tf.convert_to_tensor(text))), "int32")
+        pieces = self._split(tf.convert_to_tensor(text))
+        if isinstance(pieces, tf.RaggedTensor):
+            return pieces.with_flat_values(self._table.lookup(pieces.flat_values))
+        return self._table.lookup(pieces)
 
     def unknown(self, text):
         """The pieces of `text` that are not in the vocabulary.
@@ -78,7 +86,16 @@ class _VocabularyTokenizer(keras.layers.Layer):
         Returns:
             A scalar string tensor, or `[B]` strings for a batch.
         """
-        return self._join(self._to_pieces(tf.cast(token_ids, "int64")))
+        token_ids = tf.cast(token_ids, tf.int32)
+        if isinstance(token_ids, tf.RaggedTensor):
+            return self._join(
+                token_ids.with_flat_values(self._piece(token_ids.flat_values))
+            )
+        return self._join(self._piece(token_ids))
+
+    def _piece(self, token_ids):
+        known = (token_ids >= 0) & (token_ids < self.vocabulary_size)
+        return tf.gather(self._pieces, tf.where(known, token_ids, 0))
 
     def encode(self, text):
         """Tokenizes a whole Python string into a NumPy array of int32 ids.

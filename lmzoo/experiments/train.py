@@ -15,23 +15,11 @@ from lmzoo.experiments.inputs import (
     unknown_shares,
 )
 from lmzoo.training import (
-    ResetStates,
-    SequenceCrossEntropy,
-    TrainingBudget,
     check_budget,
-    compile_language_model,
-    language_model_metrics,
-    stretched_halving_schedule,
-    train_language_model,
+    get_recipe,
+    train_with_recipe,
     validation_perplexity,
 )
-
-_DEFAULTS = {
-    "sequence_length": 128,
-    "batch_size": 32,
-    "warmup_steps": 100,
-    "clipnorm": 1.0,
-}
 
 
 def evaluate_split(model, token_ids, sequence_length, batch_size):
@@ -89,12 +77,10 @@ def train_preset(
 ):
     """Builds a preset, trains it on a corpus and evaluates it on every split.
 
-    Presets carry a recipe (`lmzoo.models.PRESETS[name].recipe`): window,
-    batch, steps or epochs, warmup. Arguments given here override it. A
-    stateful recipe (`lstm-ptb-small`) trains on `stateful_streams` with SGD
-    and the paper's halving learning rate, stretched over the budget when one
-    is given (else its `epochs`); the others use AdamW with warmup + cosine
-    decay over the budget.
+    Each preset trains with its recipe (`lmzoo.training.get_recipe(preset)`):
+    window, batch, optimizer, schedule, steps or epochs. Arguments given here
+    override it. A stateful model (`lstm-ptb-small`) trains on
+    `stateful_streams`; the others on shuffled random windows.
 
     Args:
         preset: str. A name in `lmzoo.models.PRESETS`.
@@ -120,8 +106,9 @@ def train_preset(
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
         model_overrides: optional dict of constructor arguments (`dtype`, ...).
-        **recipe: `sequence_length`, `batch_size`, `warmup_steps`,
-            `eval_interval`, `epochs`, `clipnorm`.
+        **recipe: `Recipe` fields to override (`sequence_length`,
+            `batch_size`, `warmup_steps`, `eval_interval`, `epochs`,
+            `clipnorm`, ...); `None` values are ignored.
 
     Returns:
         `(model, result)`, where `result` is a dict with `preset`, `corpus`,
@@ -134,10 +121,8 @@ def train_preset(
     Example:
     >>> model, result = train_preset("gpt-nano", max_seconds=60)  # doctest: +SKIP
     """
-    spec = models.get_preset(preset)
-    recipe = (
-        _DEFAULTS | spec.recipe | {k: v for k, v in recipe.items() if v is not None}
-    )
+    models.get_preset(preset)
+    recipe = get_recipe(preset).updated(learning_rate=learning_rate, **recipe)
     budget = {
         "max_steps": max_steps,
         "max_tokens": max_tokens,
@@ -145,7 +130,7 @@ def train_preset(
     }
     if any(value is not None for value in budget.values()):
         check_budget(**budget)
-    elif "max_steps" not in recipe and "epochs" not in recipe:
+    elif not recipe.max_steps and not recipe.epochs:
         raise ValueError(
             f"Preset {preset!r} has no default training length: give max_steps, "
             "max_tokens or max_seconds (--steps, --budget-tokens or "
@@ -163,7 +148,6 @@ def train_preset(
     split_ids = {
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text
     }
-    learning_rate = learning_rate or spec.learning_rate
     run = {
         "callbacks": list(callbacks),
         "verbose": verbose,
@@ -175,9 +159,7 @@ def train_preset(
         ),
     }
     train = _train_stateful if getattr(model, "stateful", False) else _train_windows
-    progress, evaluate = train(
-        model, tokenizer, split_ids, recipe, learning_rate, budget, run
-    )
+    progress, evaluate = train(model, tokenizer, split_ids, recipe, budget, run)
     result = {
         "preset": preset,
         "corpus": corpus.name,
@@ -194,108 +176,59 @@ def train_preset(
     return model, result
 
 
-def _train_windows(model, tokenizer, split_ids, recipe, learning_rate, budget, run):
-    """AdamW with warmup + cosine on shuffled random windows."""
-    if not any(budget.values()):
-        budget = {"max_steps": recipe["max_steps"]}
-    sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
+def _train_windows(model, tokenizer, split_ids, recipe, budget, run):
+    """Shuffled random windows, validated on a fixed sample."""
     max_length = getattr(model, "max_sequence_length", None)
-    train_dataset = language_model_dataset(
-        split_ids["train"],
-        sequence_length,
-        batch_size,
-        shuffle=True,
-        seed=run["seed"],
-        max_sequence_length=max_length,
-    )
+    windows = {
+        "sequence_length": recipe.sequence_length,
+        "batch_size": recipe.batch_size,
+        "seed": run["seed"],
+        "max_sequence_length": max_length,
+    }
+    train_dataset = language_model_dataset(split_ids["train"], shuffle=True, **windows)
     validation_sample = language_model_dataset(
-        split_ids["validation"],
-        sequence_length,
-        batch_size,
-        seed=run["seed"],
-        max_sequence_length=max_length,
-        max_tokens=run["eval_tokens"],
+        split_ids["validation"], max_tokens=run["eval_tokens"], **windows
     )
-    compile_language_model(
-        model, learning_rate=learning_rate, clipnorm=recipe["clipnorm"]
-    )
-    progress = train_language_model(
+    progress = train_with_recipe(
         model,
+        recipe,
         train_dataset,
         validation_sample,
-        tokens_per_step=batch_size * sequence_length,
-        learning_rate=learning_rate,
-        warmup_steps=recipe["warmup_steps"],
-        eval_interval=recipe.get("eval_interval"),
         callbacks=run["callbacks"],
         verbose=run["verbose"],
         **budget,
     )
     return progress, lambda split: evaluate_split(
-        model, split_ids[split], sequence_length, batch_size
+        model, split_ids[split], recipe.sequence_length, recipe.batch_size
     )
 
 
-def _evaluate_keeping_state(model, dataset):
-    """Validation perplexity in the middle of a stateful pass over the data.
-
-    The carried state is set aside, evaluation starts from zeros, and
-    training then resumes from the state it had.
-    """
-    states = [variable for lstm in model.lstm_layers for variable in lstm.states]
-    saved = [keras.ops.copy(variable) for variable in states]
-    model.reset_state()
-    perplexity = validation_perplexity(model, dataset)
-    for variable, value in zip(states, saved, strict=True):
-        variable.assign(value)
-    return perplexity
-
-
-def _train_stateful(model, tokenizer, split_ids, recipe, learning_rate, budget, run):
-    """Zaremba et al.'s recipe: stateful streams, SGD, halving rate.
-
-    Without a budget it runs the recipe's epochs; with one, the same halving
-    schedule is stretched over the budget and training stops when it is spent.
-    """
-    sequence_length, batch_size = recipe["sequence_length"], recipe["batch_size"]
+def _train_stateful(model, tokenizer, split_ids, recipe, budget, run):
+    """Truncated BPTT over stateful streams, validated on their first windows."""
     start = getattr(tokenizer, "end_of_line_id", None)
     streams = {
-        split: stateful_streams(ids, batch_size, sequence_length, start_token=start)
+        split: stateful_streams(
+            ids, recipe.batch_size, recipe.sequence_length, start_token=start
+        )
         for split, ids in split_ids.items()
     }
-    steps_per_epoch = int(streams["train"].cardinality())
     validation_sample = streams["validation"]
     if run["eval_tokens"] is not None:
-        batches = -(-run["eval_tokens"] // (batch_size * sequence_length))
-        validation_sample = validation_sample.take(batches)
-    if not any(budget.values()):
-        budget = {"max_steps": recipe["epochs"] * steps_per_epoch}
-    schedule = TrainingBudget(
-        learning_rate,
-        batch_size * sequence_length,
-        schedule=stretched_halving_schedule(learning_rate, recipe["epochs"]),
-        evaluate=lambda: _evaluate_keeping_state(model, validation_sample),
-        eval_interval=recipe.get("eval_interval"),
-        **budget,
-    )
-    model.compile(
-        optimizer=keras.optimizers.SGD(
-            learning_rate, global_clipnorm=recipe["clipnorm"]
-        ),
-        loss=SequenceCrossEntropy(sequence_length),
-        weighted_metrics=language_model_metrics(),
-        jit_compile=False,
-    )
-    model.fit(
+        validation_sample = validation_sample.take(
+            -(-run["eval_tokens"] // recipe.tokens_per_step)
+        )
+    progress = train_with_recipe(
+        model,
+        recipe,
         streams["train"],
-        epochs=1_000_000,
-        shuffle=False,
-        callbacks=[ResetStates(), schedule, *run["callbacks"]],
+        validation_sample,
+        callbacks=run["callbacks"],
         verbose=run["verbose"],
+        **budget,
     )
 
     def evaluate(split):
         model.reset_state()
         return _figures(validation_perplexity(model, streams[split]))
 
-    return schedule, evaluate
+    return progress, evaluate

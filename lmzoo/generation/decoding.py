@@ -2,16 +2,22 @@
 
 A model takes part by implementing two methods:
 
-- `init_cache(batch_size, max_length)`: the empty cache (GPT: one
-  `[B, 2, max_length, H, D]` key/value tensor per layer; LSTM: its zero state);
-- `decode_step(token_ids, cache, index)`: logits for `token_ids` (`[B, T]`)
-  placed at positions `index ...`, and the updated cache.
+- `init_cache(batch_size, max_length, encoder_outputs=None,
+  encoder_padding_mask=None)`: the empty cache (GPT: a `(key, value)` pair of
+  `[B, heads, max_length, head_dim]` tensors per layer; LSTM: its zero state).
+  An encoder-decoder receives its encoder's outputs `[B, S, C]` and padding
+  mask `[B, S]` here, one row per generated row (beam search repeats them per
+  beam), and keeps in the cache what its decoder needs of them;
+- `decode_step(token_ids, cache, cache_update_index)`: logits for
+  `token_ids` (`[B, T]`) placed at positions `cache_update_index ...`, and the
+  updated cache. Beam search reorders every tensor of the cache by beam.
 
 The loop feeds position `i - 1` and writes position `i`, from `i = 1`, so the
 prompt runs through the same step body as generation (rows whose prompt is
 longer than `i` keep their prompt token). One step body means one copy of the
 model in the XLA program, which halves compile time against a separate
-prefill. Prompts are right-aligned and padded to a bucket of 16 tokens, so
+prefill. Prompts are left-aligned (real tokens first) and padded to a
+bucket of 16 tokens, so
 every prompt length in a bucket reuses one compiled program.
 """
 
@@ -19,9 +25,9 @@ import numpy as np
 import tensorflow as tf
 
 from lmzoo.generation.samplers import next_tokens, suppress_tokens
+from lmzoo.layers.masks import MASKED_LOGIT
 
 BUCKET = 16
-_NEGATIVE = -1e9
 
 
 def _bucketed_length(longest_prompt, max_new_tokens, max_length):
@@ -37,7 +43,7 @@ def _bucketed_length(longest_prompt, max_new_tokens, max_length):
 
 
 def prepare_prompts(token_ids, padding_mask=None):
-    """Right-aligns a batch of prompts: each row's real tokens first, in order.
+    """Left-aligns a batch of prompts: each row's real tokens first, in order.
 
     Left-padded, right-padded and ragged (list of lists) prompts all come out
     the same way, so the decoding loop handles one layout.
@@ -108,18 +114,20 @@ def _record(ids, index, token, done, final_lengths, in_prompt, limits, stop_toke
 
 
 def sampling_loop(
-    model, token_ids, lengths, seed, config, max_new_tokens, stop_token_ids
+    model, token_ids, lengths, seed, config, max_new_tokens, stop_token_ids, encoder
 ):
     """Greedy or random decoding as one `tf.while_loop` (call it inside a tf.function).
 
     Args:
         model: a model with `init_cache` and `decode_step`.
-        token_ids: `[B, L]` int32, right-aligned prompts padded to the total length.
+        token_ids: `[B, L]` int32, left-aligned prompts padded to the total length.
         lengths: `[B]` int32 prompt lengths.
         seed: `[2]` int32 seed for stateless sampling.
         config: `SamplerConfig` with strategy `"greedy"` or `"sample"`.
         max_new_tokens: int.
         stop_token_ids: tuple of ints.
+        encoder: dict of `init_cache` keyword arguments (`encoder_outputs`,
+            `encoder_padding_mask`); empty for a decoder-only model.
 
     Returns:
         `(token_ids [B, L], lengths [B])`: each row holds its prompt and its
@@ -127,7 +135,7 @@ def sampling_loop(
     """
     batch, total = token_ids.shape
     limits = lengths + max_new_tokens
-    cache = model.init_cache(batch, total)
+    cache = model.init_cache(batch, total, **encoder)
 
     def body(index, ids, cache, done, final_lengths):
         current = tf.gather(ids, [index - 1], axis=1)  # (B, 1)
@@ -154,7 +162,9 @@ def sampling_loop(
     return ids, final_lengths
 
 
-def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_token_ids):
+def beam_search_loop(
+    model, token_ids, lengths, config, max_new_tokens, stop_token_ids, encoder
+):
     """Beam search as one `tf.while_loop` (call it inside a tf.function).
 
     Keeps `num_beams` hypotheses per row, scored by the sum of their tokens'
@@ -163,11 +173,13 @@ def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_tok
 
     Args:
         model: a model with `init_cache` and `decode_step`.
-        token_ids: `[B, L]` int32 right-aligned prompts.
+        token_ids: `[B, L]` int32 left-aligned prompts.
         lengths: `[B]` int32 prompt lengths.
         config: `SamplerConfig` with strategy `"beam"`.
         max_new_tokens: int.
         stop_token_ids: tuple of ints.
+        encoder: dict of `init_cache` keyword arguments, one row per prompt;
+            each is repeated `num_beams` times.
 
     Returns:
         `(token_ids [B, L], lengths [B], scores [B])`, scores being the summed
@@ -179,8 +191,11 @@ def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_tok
     ids = tf.repeat(token_ids, width, axis=0)  # (B * W, L)
     row_lengths = tf.repeat(lengths, width)
     limits = row_lengths + max_new_tokens
-    scores = tf.tile(tf.constant([0.0] + [_NEGATIVE] * (width - 1))[None], [batch, 1])
-    cache = model.init_cache(flat, total)
+    scores = tf.tile(
+        tf.constant([0.0] + [MASKED_LOGIT] * (width - 1))[None], [batch, 1]
+    )
+    encoder = {name: tf.repeat(value, width, axis=0) for name, value in encoder.items()}
+    cache = model.init_cache(flat, total, **encoder)
     base = tf.range(batch)[:, None] * width
 
     def body(index, ids, cache, done, final_lengths, scores):
@@ -194,7 +209,7 @@ def beam_search_loop(model, token_ids, lengths, config, max_new_tokens, stop_tok
         only_forced = tf.where(
             tf.one_hot(forced, vocabulary, on_value=True, off_value=False),
             0.0,
-            _NEGATIVE,
+            MASKED_LOGIT,
         )
         log_probs = tf.where((in_prompt | done)[:, None], only_forced, log_probs)
         candidates = scores[:, :, None] + tf.reshape(log_probs, [batch, width, -1])
@@ -244,12 +259,15 @@ class Generator:
     """Compiles and caches one decoding program per (batch, bucket, settings).
 
     Args:
-        model: a model with `init_cache` and `decode_step` (GPT, LSTM).
+        model: a model with `init_cache` and `decode_step` (the hook above).
         jit_compile: bool. Compile the loop with XLA. Defaults to `True`.
 
     Example:
-    >>> generator = Generator(model)  # doctest: +SKIP
-    >>> generator([[1, 2, 3]], max_new_tokens=5)["token_ids"]  # doctest: +SKIP
+    >>> import lmzoo
+    >>> model = lmzoo.models.GPT(vocabulary_size=10, num_layers=1, hidden_dim=8)
+    >>> generator = Generator(model)
+    >>> generator([[1, 2, 3]], SamplerConfig(), max_new_tokens=5)["lengths"]
+    array([8], dtype=int32)
     """
 
     def __init__(self, model, jit_compile=True):
@@ -261,25 +279,13 @@ class Generator:
     def _program(self, key, config, max_new_tokens, stop_token_ids):
         if key not in self._programs:
 
-            def decode(token_ids, lengths, seed):
+            def decode(token_ids, lengths, seed, encoder):
                 self.trace_count += 1
+                arguments = (config, max_new_tokens, stop_token_ids, encoder)
                 if config.strategy == "beam":
-                    return beam_search_loop(
-                        self.model,
-                        token_ids,
-                        lengths,
-                        config,
-                        max_new_tokens,
-                        stop_token_ids,
-                    )
+                    return beam_search_loop(self.model, token_ids, lengths, *arguments)
                 ids, final_lengths = sampling_loop(
-                    self.model,
-                    token_ids,
-                    lengths,
-                    seed,
-                    config,
-                    max_new_tokens,
-                    stop_token_ids,
+                    self.model, token_ids, lengths, seed, *arguments
                 )
                 return ids, final_lengths, tf.zeros_like(lengths, tf.float32)
 
@@ -294,6 +300,8 @@ class Generator:
         padding_mask=None,
         stop_token_ids=(),
         seed=None,
+        encoder_outputs=None,
+        encoder_padding_mask=None,
     ):
         """Generates continuations of a batch of prompts.
 
@@ -305,6 +313,10 @@ class Generator:
             padding_mask: optional `[B, T]` bools, True at real prompt tokens.
             stop_token_ids: ints; a row stops after emitting one of them.
             seed: optional int; the same seed gives the same samples.
+            encoder_outputs: optional `[B, S, C]` encoder outputs, one row per
+                prompt, for an encoder-decoder's `init_cache`.
+            encoder_padding_mask: optional `[B, S]` bools, True at real
+                source tokens.
 
         Returns:
             dict of NumPy arrays: `token_ids` `[B, L]` (prompt then continuation,
@@ -323,7 +335,21 @@ class Generator:
         width = min(aligned.shape[1], total)
         padded[:, :width] = aligned[:, :width]
         stop_token_ids = tuple(int(token) for token in stop_token_ids)
-        key = (padded.shape, config, max_new_tokens, stop_token_ids)
+        encoder = {
+            name: tf.convert_to_tensor(value)
+            for name, value in [
+                ("encoder_outputs", encoder_outputs),
+                ("encoder_padding_mask", encoder_padding_mask),
+            ]
+            if value is not None
+        }
+        for name, value in encoder.items():
+            if value.shape[0] != len(padded):
+                raise ValueError(
+                    f"{name} has {value.shape[0]} rows for {len(padded)} prompts."
+                )
+        shapes = tuple((name, tuple(value.shape)) for name, value in encoder.items())
+        key = (padded.shape, shapes, config, max_new_tokens, stop_token_ids)
         program = self._program(key, config, max_new_tokens, stop_token_ids)
         if seed is None:
             seed = np.random.default_rng().integers(2**31 - 1)
@@ -331,6 +357,7 @@ class Generator:
             tf.constant(padded),
             tf.constant(lengths),
             tf.constant([int(seed), 0], tf.int32),
+            encoder,
         )
         ids, final_lengths = ids.numpy(), final_lengths.numpy()
         end = int(final_lengths.max())

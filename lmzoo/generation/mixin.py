@@ -2,14 +2,16 @@
 
 import warnings
 
-import numpy as np
-
 from lmzoo.generation.decoding import Generator
 from lmzoo.generation.samplers import SamplerConfig
 
 
 class GenerationMixin:
-    """Adds `generate` to a model that implements `init_cache` and `decode_step`."""
+    """Adds `generate` to a task that implements `init_cache` and `decode_step`.
+
+    The task needs a `tokenizer` attribute (`None` when it has none) for text
+    prompts.
+    """
 
     def generate(
         self,
@@ -54,16 +56,23 @@ class GenerationMixin:
             `padding_mask`, `lengths` and `scores`.
 
         Example:
-        >>> model.generate("ROMEO:", max_new_tokens=50, strategy="sample",
-        ...                top_k=10, seed=0)  # doctest: +SKIP
+        >>> import lmzoo
+        >>> tokenizer = lmzoo.data.CharTokenizer.from_text("ROMEO: hello")
+        >>> model = lmzoo.models.GPT(
+        ...     vocabulary_size=tokenizer.vocabulary_size, num_layers=1,
+        ...     hidden_dim=16, tokenizer=tokenizer)
+        >>> text = model.generate("ROMEO:", max_new_tokens=5, strategy="sample",
+        ...                       top_k=3, seed=0)
+        >>> text.startswith("ROMEO:"), len(text)
+        (True, 11)
         """
         tokenizer = self.tokenizer
         suppressed = () if allow_unknown or tokenizer is None else (tokenizer.oov_id,)
         config = SamplerConfig(
             strategy, temperature, top_k, top_p, num_beams, length_penalty, suppressed
         )
-        if self.__dict__.get("_generator") is None:
-            object.__setattr__(self, "_generator", Generator(self))
+        if getattr(self, "_generator", None) is None:
+            self._generator = Generator(self)
         text_input = isinstance(prompts, str) or (
             isinstance(prompts, list | tuple)
             and prompts
@@ -99,29 +108,3 @@ def _warn_unknown(tokenizer, texts):
             f"as {tokenizer.oov_token}: {' '.join(map(repr, unknown))}",
             stacklevel=3,
         )
-
-
-def token_log_probabilities(model, token_ids, start):
-    """Sum of log p(token_t | tokens_<t) over positions `start ...` of each row.
-
-    A full forward pass, independent of the cached loop: tests use it to score
-    what the loop produced.
-
-    Args:
-        model: an lmzoo language model.
-        token_ids: `[B, T]` ints.
-        start: int. First scored position (the prompt length).
-
-    Returns:
-        `[B]` float64 NumPy array.
-
-    Example:
-    >>> token_log_probabilities(model, ids, start=4)  # doctest: +SKIP
-    """
-    token_ids = np.asarray(token_ids, np.int32)
-    logits = np.asarray(model(token_ids), np.float64)
-    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
-    picked = np.take_along_axis(log_probs[:, :-1], token_ids[:, 1:, None], axis=-1)[
-        ..., 0
-    ]
-    return picked[:, start - 1 :].sum(axis=1)

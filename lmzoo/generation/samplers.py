@@ -4,7 +4,7 @@ import dataclasses
 
 import tensorflow as tf
 
-_NEGATIVE = -1e9
+from lmzoo.layers.masks import MASKED_LOGIT
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,7 +71,7 @@ def suppress_tokens(logits, token_ids):
         tf.one_hot(list(token_ids), vocabulary_size, on_value=True, off_value=False),
         axis=0,
     )
-    return tf.where(banned[None, :], _NEGATIVE, logits)
+    return tf.where(banned[None, :], MASKED_LOGIT, logits)
 
 
 def filter_logits(logits, top_k=None, top_p=None):
@@ -91,14 +91,14 @@ def filter_logits(logits, top_k=None, top_p=None):
     """
     if top_k is not None and top_k < logits.shape[-1]:
         kth_largest = tf.math.top_k(logits, k=top_k).values[:, -1:]
-        logits = tf.where(logits < kth_largest, _NEGATIVE, logits)
+        logits = tf.where(logits < kth_largest, MASKED_LOGIT, logits)
     if top_p is not None and top_p < 1.0:
         sorted_logits = tf.sort(logits, axis=-1, direction="DESCENDING")
         probabilities = tf.nn.softmax(sorted_logits, axis=-1)
         mass_before = tf.cumsum(probabilities, axis=-1, exclusive=True)
         kept = tf.where(mass_before < top_p, sorted_logits, tf.float32.max)
         threshold = tf.reduce_min(kept, axis=-1, keepdims=True)
-        logits = tf.where(logits < threshold, _NEGATIVE, logits)
+        logits = tf.where(logits < threshold, MASKED_LOGIT, logits)
     return logits
 
 

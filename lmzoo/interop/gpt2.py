@@ -58,7 +58,9 @@ def load_hf_gpt2(folder, tokenizer=None):
             tensor has an unexpected shape.
 
     Example:
-    >>> model = load_hf_gpt2("../shared/fixtures/hf_tiny_gpt2")  # doctest: +SKIP
+    >>> model = load_hf_gpt2("../shared/fixtures/hf_tiny_gpt2")
+    >>> model.backbone.num_layers, model.vocabulary_size
+    (2, 101)
     """
     config, tensors = _read_checkpoint(folder)
     activation = config.get("activation_function", "gelu_new")
@@ -81,13 +83,14 @@ def load_hf_gpt2(folder, tokenizer=None):
         tokenizer=tokenizer,
     )
     model(np.zeros((1, 1), "int32"))
+    backbone = model.backbone
     targets = {
-        "wte.weight": model.embedding.token_embedding.embeddings,
-        "wpe.weight": model.embedding.position_embedding.embeddings,
-        "ln_f.weight": model.final_layer_norm.gamma,
-        "ln_f.bias": model.final_layer_norm.beta,
+        "wte.weight": backbone.embedding.token_embedding.embeddings,
+        "wpe.weight": backbone.embedding.position_embedding.embeddings,
+        "ln_f.weight": backbone.final_layer_norm.gamma,
+        "ln_f.bias": backbone.final_layer_norm.beta,
     }
-    for index, block in enumerate(model.blocks):
+    for index, block in enumerate(backbone.blocks):
         attention = block.self_attention
         layers = {
             "ln_1": block.self_attention_layer_norm,

@@ -6,16 +6,14 @@ import keras
 import tensorflow as tf
 from keras import ops
 
-from lmzoo.layers.masks import merge_attention_masks
-
-_MASKED_SCORE = -1e9
+from lmzoo.layers.masks import MASKED_LOGIT, merge_attention_masks
 
 
 @tf.function(jit_compile=True)
 def _softmax_forward(scores, mask, scale):
     scores = tf.cast(scores, tf.float32) * scale
     if mask is not None:
-        scores = tf.where(mask, scores, _MASKED_SCORE)
+        scores = tf.where(mask, scores, MASKED_LOGIT)
     return tf.nn.softmax(scores)
 
 
@@ -298,7 +296,7 @@ class MultiHeadAttention(keras.layers.Layer):
             padding_mask=padding_mask,
             attention_mask=attention_mask,
             use_causal_mask=use_causal_mask,
-            cache_index=0 if cache_update_index is None else cache_update_index,
+            cache_update_index=0 if cache_update_index is None else cache_update_index,
         )
         attended, weights = attend(
             query,

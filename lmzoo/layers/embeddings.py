@@ -5,6 +5,8 @@ import math
 import keras
 from keras import ops
 
+from lmzoo.layers.heads import tied_logits
+
 
 @keras.saving.register_keras_serializable(package="lmzoo")
 class SinusoidalPositionEncoding(keras.layers.Layer):
@@ -16,8 +18,8 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
 
     Call arguments:
         inputs: `[B, T, C]` tensor; only its shape is used.
-        start_index: int or scalar tensor. Position of the first row (for
-            cached decoding). Defaults to `0`.
+        cache_update_index: int or scalar tensor. Position of the first row
+            (where a cached decoder writes it). Defaults to `0`.
 
     Returns:
         A `[T, C]` tensor of encodings, which broadcasts against `inputs`.
@@ -31,9 +33,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         super().__init__(**kwargs)
         self.max_wavelength = max_wavelength
 
-    def call(self, inputs, start_index=0):
+    def call(self, inputs, cache_update_index=0):
         length, width = ops.shape(inputs)[-2], ops.shape(inputs)[-1]
-        positions = ops.cast(ops.arange(length) + start_index, "float32")
+        positions = ops.cast(ops.arange(length) + cache_update_index, "float32")
         channels = ops.arange(width // 2, dtype="float32")
         inverse_frequency = ops.exp(
             -math.log(self.max_wavelength) * 2.0 * channels / ops.cast(width, "float32")
@@ -65,8 +67,8 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
 
     Call arguments:
         token_ids: `[B, T]` int tensor.
-        start_index: int or scalar tensor. Position of the first token.
-            Defaults to `0`.
+        cache_update_index: int or scalar tensor. Position of the first token
+            (where a cached decoder writes it). Defaults to `0`.
 
     Returns:
         `[B, T, embedding_dim]` embeddings.
@@ -125,12 +127,14 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
             self.position_embedding.build((None,))
         self.built = True
 
-    def call(self, token_ids, start_index=0):
+    def call(self, token_ids, cache_update_index=0):
         tokens = self.token_embedding(token_ids)
         if self.position_encoding == "learned":
-            positions = ops.arange(ops.shape(token_ids)[-1]) + start_index
+            positions = ops.arange(ops.shape(token_ids)[-1]) + cache_update_index
             return tokens + self.position_embedding(positions)
-        return tokens + self.position_embedding(tokens, start_index=start_index)
+        return tokens + self.position_embedding(
+            tokens, cache_update_index=cache_update_index
+        )
 
     def attend(self, hidden):
         """Projects hidden states onto the token embeddings: the tied LM head.
@@ -141,9 +145,7 @@ class TokenAndPositionEmbedding(keras.layers.Layer):
         Returns:
             `[..., vocabulary_size]` float32 logits.
         """
-        embeddings = ops.cast(self.token_embedding.embeddings, hidden.dtype)
-        logits = ops.matmul(hidden, ops.transpose(embeddings))
-        return ops.cast(logits, "float32")
+        return tied_logits(hidden, self.token_embedding.embeddings)
 
     def get_config(self):
         return super().get_config() | {

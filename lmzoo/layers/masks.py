@@ -2,17 +2,25 @@
 
 from keras import ops
 
+MASKED_LOGIT = -1e9
+"""The float32 score a masked position gets before a softmax or a top-k.
 
-def causal_mask(query_length, key_length, cache_index=0):
+Finite, unlike `-inf`, so a row with every position masked gives a uniform
+softmax instead of NaN; far below any real logit, so `exp` of it is 0. It is
+only ever applied in float32 (it would overflow float16).
+"""
+
+
+def causal_mask(query_length, key_length, cache_update_index=0):
     """Returns the `[query_length, key_length]` bool mask of a causal decoder.
 
-    Query row `i` sits at absolute position `cache_index + i` and may attend to
+    Query row `i` sits at absolute position `cache_update_index + i` and may attend to
     every key at a position `<=` that.
 
     Args:
         query_length: int or scalar tensor. Number of query positions.
         key_length: int or scalar tensor. Number of key positions.
-        cache_index: int or scalar tensor. Absolute position of the first query
+        cache_update_index: int or scalar tensor. Absolute position of the first query
             (non-zero when decoding with a key/value cache). Defaults to `0`.
 
     Returns:
@@ -23,7 +31,7 @@ def causal_mask(query_length, key_length, cache_index=0):
     [[True, False, False], [True, True, False]]
     """
     query_positions = ops.arange(query_length, dtype="int32") + ops.cast(
-        cache_index, "int32"
+        cache_update_index, "int32"
     )
     key_positions = ops.arange(key_length, dtype="int32")
     return ops.expand_dims(query_positions, 1) >= ops.expand_dims(key_positions, 0)
@@ -35,7 +43,7 @@ def merge_attention_masks(
     padding_mask=None,
     attention_mask=None,
     use_causal_mask=False,
-    cache_index=0,
+    cache_update_index=0,
 ):
     """Combines the masks a layer was given into one `[B, Tq, Tk]` bool mask.
 
@@ -49,7 +57,7 @@ def merge_attention_masks(
         attention_mask: optional `[B, Tq, Tk]` tensor, True where attention is
             allowed.
         use_causal_mask: bool. Whether to add the causal mask. Defaults to `False`.
-        cache_index: int or scalar tensor. Absolute position of the first query,
+        cache_update_index: int or scalar tensor. Absolute position of the first query,
             used with the causal mask. Defaults to `0`.
 
     Returns:
@@ -68,6 +76,8 @@ def merge_attention_masks(
         attention_mask = ops.cast(attention_mask, "bool")
         mask = attention_mask if mask is None else ops.logical_and(mask, attention_mask)
     if use_causal_mask:
-        causal = ops.expand_dims(causal_mask(query_length, key_length, cache_index), 0)
+        causal = ops.expand_dims(
+            causal_mask(query_length, key_length, cache_update_index), 0
+        )
         mask = causal if mask is None else ops.logical_and(mask, causal)
     return mask

@@ -1,7 +1,25 @@
-"""Language models: the LSTM baseline and GPT, and their named presets."""
+"""Models: backbones (inputs -> hidden states), the tasks over them, and presets.
 
-from lmzoo.models.gpt import GPT
-from lmzoo.models.lstm import LSTMLanguageModel
+Every model takes the inputs described in `lmzoo.models.inputs`.
+"""
+
+from lmzoo.models import inputs
+from lmzoo.models.gpt import GPT, GPTBackbone
+from lmzoo.models.legacy import upgrade_keras_file
+from lmzoo.models.lstm import LSTMBackbone, LSTMLanguageModel
 from lmzoo.models.presets import PRESETS, Preset, get, get_preset
+from lmzoo.models.task import Task
 
-__all__ = ["GPT", "LSTMLanguageModel", "PRESETS", "Preset", "get", "get_preset"]
+__all__ = [
+    "GPT",
+    "GPTBackbone",
+    "LSTMBackbone",
+    "LSTMLanguageModel",
+    "PRESETS",
+    "Preset",
+    "Task",
+    "get",
+    "get_preset",
+    "inputs",
+    "upgrade_keras_file",
+]

@@ -1,26 +1,18 @@
-"""GPT: a decoder-only Transformer language model with a tied LM head."""
+"""GPT: a decoder-only Transformer backbone and its causal-LM task."""
 
 import keras
 from keras import ops
 
+from lmzoo.data.preprocessors import CausalLMPreprocessor
 from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
-from lmzoo.models._inputs import (
-    attach_tokenizer,
-    check_positive_int,
-    serialize_tokenizer,
-    unpack_token_inputs,
-)
+from lmzoo.models.inputs import check_positive_int, unpack_inputs
+from lmzoo.models.task import Task, backbone_from, refuse_encoder_outputs
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class GPT(GenerationMixin, keras.Model):
-    """GPT-2 style language model: pre-LayerNorm causal decoder blocks.
-
-    token + position embedding -> N x (LN, causal self-attention, LN, MLP) ->
-    final LayerNorm -> logits through the transposed token embedding. Tying the
-    LM head to the input embedding (Press & Wolf, 2017) saves
-    `vocabulary_size * hidden_dim` parameters and trains better on small data.
+class GPTBackbone(keras.Model):
+    """GPT-2 style stack: embeddings, pre-LayerNorm causal decoder blocks, final LN.
 
     Args:
         vocabulary_size: int. Number of token ids.
@@ -35,27 +27,20 @@ class GPT(GenerationMixin, keras.Model):
         layer_norm_epsilon: float. Defaults to `1e-5`.
         use_bias: bool. Biases in the dense layers and LayerNorms (nanoGPT
             trains without them). Defaults to `True`.
-        tokenizer: optional tokenizer layer saved with the model.
         **kwargs: other `keras.Model` arguments (`name`, `dtype`).
 
     Call arguments:
-        inputs: `[B, T]` int token ids, or a dict with `"token_ids"` and an
-            optional `"padding_mask"` (`[B, T]`, True at real tokens).
+        inputs: token ids or a dict (`lmzoo.models.inputs`).
         training: bool.
 
     Returns:
-        `[B, T, vocabulary_size]` float32 logits.
-
-    `prefers_jit_compile` is True: XLA trains it faster in float32 on CPU
-    (see `lmzoo.training.default_jit_compile`).
+        `[B, T, hidden_dim]` hidden states, in the compute dtype.
 
     Example:
-    >>> model = GPT(vocabulary_size=65, num_layers=2, hidden_dim=32, num_heads=4)
-    >>> model(keras.ops.ones((2, 16), "int32")).shape
-    TensorShape([2, 16, 65])
+    >>> backbone = GPTBackbone(vocabulary_size=65, num_layers=1, hidden_dim=16)
+    >>> backbone(keras.ops.ones((2, 8), "int32")).shape
+    TensorShape([2, 8, 16])
     """
-
-    prefers_jit_compile = True
 
     def __init__(
         self,
@@ -69,15 +54,17 @@ class GPT(GenerationMixin, keras.Model):
         activation="gelu",
         layer_norm_epsilon=1e-5,
         use_bias=True,
-        tokenizer=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_positive_int("vocabulary_size", vocabulary_size)
-        check_positive_int("max_sequence_length", max_sequence_length)
-        check_positive_int("num_layers", num_layers)
-        check_positive_int("num_heads", num_heads)
-        check_positive_int("hidden_dim", hidden_dim)
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("max_sequence_length", max_sequence_length),
+            ("num_layers", num_layers),
+            ("num_heads", num_heads),
+            ("hidden_dim", hidden_dim),
+        ]:
+            check_positive_int(name, value)
         if hidden_dim % num_heads:
             raise ValueError(
                 f"num_heads={num_heads} does not divide hidden_dim={hidden_dim}."
@@ -92,7 +79,6 @@ class GPT(GenerationMixin, keras.Model):
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.use_bias = use_bias
-        attach_tokenizer(self, tokenizer)
         initializer = keras.initializers.RandomNormal(stddev=0.02)
         self.embedding = TokenAndPositionEmbedding(
             vocabulary_size,
@@ -126,30 +112,26 @@ class GPT(GenerationMixin, keras.Model):
             name="final_layer_norm",
         )
 
-    def _check_length(self, token_ids):
+    def call(self, inputs, training=None):
+        token_ids, padding_mask, _ = unpack_inputs(inputs, "GPT")
         length = token_ids.shape[-1]
         if length is not None and length > self.max_sequence_length:
             raise ValueError(
                 f"Input has {length} tokens but this GPT's max_sequence_length is "
                 f"{self.max_sequence_length}."
             )
-
-    def call(self, inputs, training=None):
-        token_ids, padding_mask = unpack_token_inputs(inputs)
-        self._check_length(token_ids)
         x = self.embedding(token_ids)  # (B, T, C)
         x = self.embedding_dropout(x, training=training)
         for block in self.blocks:
             x = block(x, padding_mask=padding_mask, training=training)
-        return self.embedding.attend(self.final_layer_norm(x))  # (B, T, V)
+        return self.final_layer_norm(x)
 
-    def init_cache(self, batch_size, max_length=None):
-        """An empty key/value cache for `decode_step`.
+    def init_cache(self, batch_size, max_length):
+        """An empty key/value cache for `call_with_cache`.
 
         Args:
             batch_size: int.
-            max_length: int. Positions the cache holds. Defaults to
-                `max_sequence_length`.
+            max_length: int. Positions the cache holds.
 
         Returns:
             A tuple with one `(key, value)` pair per layer, each a
@@ -157,7 +139,6 @@ class GPT(GenerationMixin, keras.Model):
             dtype. Separate head-major tensors let XLA update each in place
             and feed it to the attention product without a transpose.
         """
-        max_length = max_length or self.max_sequence_length
         head_dim = self.hidden_dim // self.num_heads
         shape = (batch_size, self.num_heads, max_length, head_dim)
         return tuple(
@@ -165,24 +146,26 @@ class GPT(GenerationMixin, keras.Model):
             for _ in range(self.num_layers)
         )
 
-    def decode_step(self, token_ids, cache, index):
+    def call_with_cache(self, token_ids, cache, cache_update_index):
         """Runs new tokens against the key/value cache (a prompt or one step).
 
         Args:
             token_ids: `[B, T]` int tensor, the tokens at positions
-                `index ... index + T - 1`.
+                `cache_update_index ... cache_update_index + T - 1`.
             cache: the tuple from `init_cache` or a previous call.
-            index: int or scalar tensor.
+            cache_update_index: int or scalar tensor.
 
         Returns:
-            `(logits [B, T, V] float32, updated cache)`.
+            `(hidden [B, T, hidden_dim], updated cache)`.
         """
-        x = self.embedding(token_ids, start_index=index)
+        x = self.embedding(token_ids, cache_update_index=cache_update_index)
         updated = []
         for block, layer_cache in zip(self.blocks, cache, strict=True):
-            x, layer_cache = block(x, cache=layer_cache, cache_update_index=index)
+            x, layer_cache = block(
+                x, cache=layer_cache, cache_update_index=cache_update_index
+            )
             updated.append(layer_cache)
-        return self.embedding.attend(self.final_layer_norm(x)), tuple(updated)
+        return self.final_layer_norm(x), tuple(updated)
 
     def get_config(self):
         return super().get_config() | {
@@ -196,5 +179,114 @@ class GPT(GenerationMixin, keras.Model):
             "activation": self.activation,
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "use_bias": self.use_bias,
-            "tokenizer": serialize_tokenizer(self.tokenizer),
         }
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class GPT(GenerationMixin, Task):
+    """GPT causal language model: a `GPTBackbone` and an LM head tied to its embedding.
+
+    Build it from a backbone, or from the backbone's arguments. Tying the LM
+    head to the input embedding (Press & Wolf, 2017) saves
+    `vocabulary_size * hidden_dim` parameters and trains better on small data.
+
+    Args:
+        vocabulary_size: int. The backbone's, when no `backbone` is given.
+        backbone: optional `GPTBackbone`.
+        preprocessor: optional `CausalLMPreprocessor`; with one, `fit`,
+            `predict` and `generate` take strings.
+        tokenizer: optional tokenizer, a shorthand for
+            `preprocessor=CausalLMPreprocessor(tokenizer, max_sequence_length)`.
+        name: optional str.
+        trainable: bool. Defaults to `True`.
+        **backbone_arguments: other `GPTBackbone` arguments (`num_layers`,
+            `dtype`, ...) when no `backbone` is given.
+
+    Call arguments:
+        inputs: token ids or a dict (`lmzoo.models.inputs`).
+        training: bool.
+
+    Returns:
+        `[B, T, vocabulary_size]` float32 logits.
+
+    `prefers_jit_compile` is True: `lmzoo.training.default_jit_compile` then
+    compiles its training step with XLA.
+
+    Example:
+    >>> model = GPT(vocabulary_size=65, num_layers=2, hidden_dim=32, num_heads=4)
+    >>> model(keras.ops.ones((2, 16), "int32")).shape
+    TensorShape([2, 16, 65])
+    """
+
+    prefers_jit_compile = True
+
+    def __init__(
+        self,
+        vocabulary_size=None,
+        backbone=None,
+        preprocessor=None,
+        tokenizer=None,
+        name=None,
+        trainable=True,
+        **backbone_arguments,
+    ):
+        if vocabulary_size is not None:
+            backbone_arguments["vocabulary_size"] = vocabulary_size
+        backbone = backbone_from(GPTBackbone, backbone, backbone_arguments)
+        if tokenizer is not None and preprocessor is None:
+            preprocessor = CausalLMPreprocessor(tokenizer, backbone.max_sequence_length)
+        super().__init__(backbone, preprocessor, name=name, trainable=trainable)
+
+    @property
+    def vocabulary_size(self):
+        """Number of token ids (the backbone's)."""
+        return self.backbone.vocabulary_size
+
+    @property
+    def max_sequence_length(self):
+        """Longest input (the backbone's)."""
+        return self.backbone.max_sequence_length
+
+    def call(self, inputs, training=None):
+        hidden = self.backbone(inputs, training=training)
+        return self.backbone.embedding.attend(hidden)  # (B, T, V)
+
+    def init_cache(
+        self,
+        batch_size,
+        max_length=None,
+        encoder_outputs=None,
+        encoder_padding_mask=None,
+    ):
+        """The generation hook: an empty key/value cache (see `GPTBackbone`).
+
+        Args:
+            batch_size: int.
+            max_length: int. Positions the cache holds. Defaults to
+                `max_sequence_length`.
+            encoder_outputs: must be `None` (GPT has no encoder).
+            encoder_padding_mask: must be `None`.
+
+        Returns:
+            The backbone's cache.
+        """
+        refuse_encoder_outputs(encoder_outputs, encoder_padding_mask)
+        return self.backbone.init_cache(
+            batch_size, max_length or self.max_sequence_length
+        )
+
+    def decode_step(self, token_ids, cache, cache_update_index):
+        """The generation hook: logits for new tokens, and the updated cache.
+
+        Args:
+            token_ids: `[B, T]` ints at positions `cache_update_index ...`.
+            cache: the cache from `init_cache` or a previous step.
+            cache_update_index: int or scalar tensor.
+
+        Returns:
+            `(logits [B, T, V] float32, updated cache)`.
+        """
+        hidden, cache = self.backbone.call_with_cache(
+            token_ids, cache, cache_update_index
+        )
+        return self.backbone.embedding.attend(hidden), cache

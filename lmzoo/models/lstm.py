@@ -3,30 +3,32 @@
 import contextlib
 
 import keras
-from keras import ops
 
+from lmzoo.data.preprocessors import CausalLMPreprocessor
 from lmzoo.generation.mixin import GenerationMixin
-from lmzoo.models._inputs import (
-    attach_tokenizer,
-    check_positive_int,
-    serialize_tokenizer,
-    unpack_token_inputs,
-)
+from lmzoo.layers.heads import tied_logits
+from lmzoo.models.inputs import check_positive_int, unpack_inputs
+from lmzoo.models.task import Task, backbone_from, refuse_encoder_outputs
+
+
+def _uniform(init_scale, default):
+    if not init_scale:
+        return default
+    return keras.initializers.RandomUniform(-init_scale, init_scale)
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class LSTMLanguageModel(GenerationMixin, keras.Model):
-    """Embedding -> stacked LSTM -> Dense (or tied) logits.
+class LSTMBackbone(keras.Model):
+    """Embedding -> stacked LSTM, with dropout between layers.
 
     Args:
         vocabulary_size: int. Number of token ids.
         embedding_dim: int. Defaults to `256`.
         hidden_dim: int. Units of every LSTM layer. Defaults to `256`.
         num_layers: int. Defaults to `2`.
-        dropout: float. Dropout on the embedding and between layers (Zaremba et
-            al., 2014 style: not on the recurrent connections). Defaults to `0.0`.
-        tie_embeddings: bool. Use the transposed embedding as output layer;
-            needs `embedding_dim == hidden_dim`. Defaults to `False`.
+        dropout: float. Dropout on the embedding and after each layer (Zaremba
+            et al., 2014 style: not on the recurrent connections). Defaults to
+            `0.0`.
         init_scale: optional float. When set, every weight and bias starts
             uniform in `[-init_scale, init_scale]` (Zaremba et al. use 0.1);
             otherwise Keras' defaults. Defaults to `None`.
@@ -34,18 +36,135 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
             (truncated BPTT over `lmzoo.data.stateful_streams`); the batch size
             is then fixed by the first call, and `reset_state()` clears the
             state. Defaults to `False`.
-        tokenizer: optional tokenizer layer saved with the model.
         **kwargs: other `keras.Model` arguments.
 
     Call arguments:
-        inputs: `[B, T]` int token ids, or a dict with `"token_ids"` and an
-            optional `"padding_mask"` (`[B, T]`, True at real tokens). At a
-            padded step the state carries over unchanged, so left- and
-            right-padded rows give the logits each row gives alone at its real
-            tokens.
+        inputs: token ids or a dict (`lmzoo.models.inputs`). At a padded step
+            the state carries over unchanged, so left- and right-padded rows
+            give at their real tokens what each row gives alone.
         initial_state: optional list of `[h, c]` pairs, one per layer.
-        return_state: bool. Also return the final `[h, c]` per layer (the
-            state a cached generator or a stateful trainer carries on).
+        return_state: bool. Also return the final `[h, c]` per layer.
+        training: bool.
+
+    Returns:
+        `[B, T, hidden_dim]` hidden states, and the states when `return_state`.
+
+    Example:
+    >>> backbone = LSTMBackbone(vocabulary_size=65, embedding_dim=8, hidden_dim=16)
+    >>> backbone(keras.ops.ones((2, 5), "int32")).shape
+    TensorShape([2, 5, 16])
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        embedding_dim=256,
+        hidden_dim=256,
+        num_layers=2,
+        dropout=0.0,
+        init_scale=None,
+        stateful=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("embedding_dim", embedding_dim),
+            ("hidden_dim", hidden_dim),
+            ("num_layers", num_layers),
+        ]:
+            check_positive_int(name, value)
+        self.vocabulary_size = vocabulary_size
+        self.embedding_dim = embedding_dim
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.dropout = dropout
+        self.init_scale = init_scale
+        self.stateful = stateful
+        self.embedding = keras.layers.Embedding(
+            vocabulary_size,
+            embedding_dim,
+            embeddings_initializer=_uniform(init_scale, "uniform"),
+            dtype=self.dtype_policy,
+            name="embedding",
+        )
+        self.lstm_layers = [
+            keras.layers.LSTM(
+                hidden_dim,
+                return_sequences=True,
+                return_state=True,
+                kernel_initializer=_uniform(init_scale, "glorot_uniform"),
+                recurrent_initializer=_uniform(init_scale, "orthogonal"),
+                bias_initializer=_uniform(init_scale, "zeros"),
+                unit_forget_bias=not init_scale,
+                stateful=stateful,
+                dtype=self.dtype_policy,
+                name=f"lstm_{index}",
+            )
+            for index in range(num_layers)
+        ]
+        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+
+    def call(self, inputs, initial_state=None, return_state=False, training=None):
+        token_ids, padding_mask, _ = unpack_inputs(inputs, "LSTMLanguageModel")
+        x = self.dropout_layer(self.embedding(token_ids), training=training)
+        states = []
+        for index, lstm in enumerate(self.lstm_layers):
+            layer_state = None if initial_state is None else initial_state[index]
+            x, hidden, carry = lstm(
+                x, initial_state=layer_state, mask=padding_mask, training=training
+            )
+            x = self.dropout_layer(x, training=training)
+            states.append([hidden, carry])
+        return (x, states) if return_state else x
+
+    def zero_state(self, batch_size):
+        """A list of zero `[h, c]` pairs, one per layer, each `[batch, hidden_dim]`.
+
+        Args:
+            batch_size: int or scalar tensor.
+
+        Returns:
+            The state `call(initial_state=...)` takes.
+        """
+        zeros = keras.ops.zeros((batch_size, self.hidden_dim), self.compute_dtype)
+        return [[zeros, zeros] for _ in range(self.num_layers)]
+
+    def get_config(self):
+        return super().get_config() | {
+            "vocabulary_size": self.vocabulary_size,
+            "embedding_dim": self.embedding_dim,
+            "hidden_dim": self.hidden_dim,
+            "num_layers": self.num_layers,
+            "dropout": self.dropout,
+            "init_scale": self.init_scale,
+            "stateful": self.stateful,
+        }
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class LSTMLanguageModel(GenerationMixin, Task):
+    """LSTM language model: an `LSTMBackbone` and a Dense (or tied) LM head.
+
+    Args:
+        vocabulary_size: int. The backbone's, when no `backbone` is given.
+        embedding_dim: int. Likewise.
+        hidden_dim: int. Likewise.
+        backbone: optional `LSTMBackbone`.
+        preprocessor: optional `CausalLMPreprocessor`.
+        tokenizer: optional tokenizer, a shorthand for
+            `preprocessor=CausalLMPreprocessor(tokenizer)`.
+        tie_embeddings: bool. Use the transposed embedding as output layer;
+            needs `embedding_dim == hidden_dim`. Defaults to `False`.
+        name: optional str.
+        trainable: bool. Defaults to `True`.
+        **backbone_arguments: other `LSTMBackbone` arguments when no
+            `backbone` is given.
+
+    Call arguments:
+        inputs: token ids or a dict (`lmzoo.models.inputs`).
+        initial_state: optional list of `[h, c]` pairs, one per layer.
+        return_state: bool. Also return the final `[h, c]` per layer.
         training: bool.
 
     Returns:
@@ -62,94 +181,64 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
 
     def __init__(
         self,
-        vocabulary_size,
-        embedding_dim=256,
-        hidden_dim=256,
-        num_layers=2,
-        dropout=0.0,
-        tie_embeddings=False,
-        init_scale=None,
-        stateful=False,
+        vocabulary_size=None,
+        embedding_dim=None,
+        hidden_dim=None,
+        backbone=None,
+        preprocessor=None,
         tokenizer=None,
-        **kwargs,
+        tie_embeddings=False,
+        name=None,
+        trainable=True,
+        **backbone_arguments,
     ):
-        super().__init__(**kwargs)
-        check_positive_int("vocabulary_size", vocabulary_size)
-        check_positive_int("embedding_dim", embedding_dim)
-        check_positive_int("hidden_dim", hidden_dim)
-        check_positive_int("num_layers", num_layers)
-        if tie_embeddings and embedding_dim != hidden_dim:
+        positional = {
+            "vocabulary_size": vocabulary_size,
+            "embedding_dim": embedding_dim,
+            "hidden_dim": hidden_dim,
+        }
+        backbone_arguments |= {k: v for k, v in positional.items() if v is not None}
+        backbone = backbone_from(LSTMBackbone, backbone, backbone_arguments)
+        if tie_embeddings and backbone.embedding_dim != backbone.hidden_dim:
             raise ValueError(
                 "tie_embeddings=True needs embedding_dim == hidden_dim, got "
-                f"{embedding_dim} and {hidden_dim}."
+                f"{backbone.embedding_dim} and {backbone.hidden_dim}."
             )
-        self.vocabulary_size = vocabulary_size
-        self.embedding_dim = embedding_dim
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.dropout = dropout
+        if tokenizer is not None and preprocessor is None:
+            preprocessor = CausalLMPreprocessor(tokenizer)
+        super().__init__(backbone, preprocessor, name=name, trainable=trainable)
         self.tie_embeddings = tie_embeddings
-        self.init_scale = init_scale
-        self.stateful = stateful
-        attach_tokenizer(self, tokenizer)
-        self.max_sequence_length = None
-        uniform = (
-            keras.initializers.RandomUniform(-init_scale, init_scale)
-            if init_scale
-            else None
-        )
-        self.embedding = keras.layers.Embedding(
-            vocabulary_size,
-            embedding_dim,
-            embeddings_initializer=uniform or "uniform",
-            dtype=self.dtype_policy,
-            name="embedding",
-        )
-        self.lstm_layers = [
-            keras.layers.LSTM(
-                hidden_dim,
-                return_sequences=True,
-                return_state=True,
-                kernel_initializer=uniform or "glorot_uniform",
-                recurrent_initializer=uniform or "orthogonal",
-                bias_initializer=uniform or "zeros",
-                unit_forget_bias=uniform is None,
-                stateful=stateful,
-                dtype=self.dtype_policy,
-                name=f"lstm_{index}",
-            )
-            for index in range(num_layers)
-        ]
-        self.dropout_layer = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
-        self.output_dense = (
-            None
-            if tie_embeddings
-            else keras.layers.Dense(
-                vocabulary_size,
-                kernel_initializer=uniform or "glorot_uniform",
-                bias_initializer=uniform or "zeros",
+        self.output_dense = None
+        if not tie_embeddings:
+            self.output_dense = keras.layers.Dense(
+                backbone.vocabulary_size,
+                kernel_initializer=_uniform(backbone.init_scale, "glorot_uniform"),
+                bias_initializer=_uniform(backbone.init_scale, "zeros"),
                 dtype=self.dtype_policy,
                 name="logits",
             )
-        )
+
+    vocabulary_size = property(lambda self: self.backbone.vocabulary_size)
+    stateful = property(lambda self: self.backbone.stateful)
+    max_sequence_length = None
+
+    @property
+    def carried_state(self):
+        """The state variables of a stateful model (empty until it is built)."""
+        return [
+            variable
+            for lstm in self.backbone.lstm_layers
+            for variable in (lstm.states or [])
+        ]
 
     def call(self, inputs, initial_state=None, return_state=False, training=None):
-        token_ids, padding_mask = unpack_token_inputs(inputs)
-        x = self.dropout_layer(self.embedding(token_ids), training=training)
-        states = []
-        for index, lstm in enumerate(self.lstm_layers):
-            layer_state = None if initial_state is None else initial_state[index]
-            x, hidden, carry = lstm(
-                x, initial_state=layer_state, mask=padding_mask, training=training
-            )
-            x = self.dropout_layer(x, training=training)
-            states.append([hidden, carry])
+        hidden, states = self.backbone(
+            inputs, initial_state=initial_state, return_state=True, training=training
+        )
         if self.tie_embeddings:
-            embeddings = ops.cast(self.embedding.embeddings, x.dtype)
-            logits = ops.matmul(x, ops.transpose(embeddings))
+            logits = tied_logits(hidden, self.backbone.embedding.embeddings)
         else:
-            logits = self.output_dense(x)
-        logits = ops.cast(logits, "float32")
+            logits = keras.ops.cast(self.output_dense(hidden), "float32")
         return (logits, states) if return_state else logits
 
     def logits_from_zero_state(self, inputs):
@@ -159,8 +248,7 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         at any batch size.
 
         Args:
-            inputs: `[B, T]` token ids, or a dict with `"token_ids"` and an
-                optional `"padding_mask"`.
+            inputs: token ids or a dict (`lmzoo.models.inputs`).
 
         Returns:
             `[B, T, vocabulary_size]` float32 logits.
@@ -170,55 +258,53 @@ class LSTMLanguageModel(GenerationMixin, keras.Model):
         >>> model.logits_from_zero_state(keras.ops.ones((3, 4), "int32")).shape
         TensorShape([3, 4, 20])
         """
-        token_ids, _ = unpack_token_inputs(inputs)
-        with _stateless(self.lstm_layers):
-            return self(inputs, initial_state=self.init_cache(ops.shape(token_ids)[0]))
+        token_ids, _, _ = unpack_inputs(inputs, "LSTMLanguageModel")
+        batch_size = keras.ops.shape(token_ids)[0]
+        with _stateless(self.backbone.lstm_layers):
+            return self(inputs, initial_state=self.backbone.zero_state(batch_size))
 
     def reset_state(self):
         """Zeroes the carried state of a `stateful` model (new epoch or split)."""
-        for lstm in self.lstm_layers:
+        for lstm in self.backbone.lstm_layers:
             lstm.reset_state()
 
-    def init_cache(self, batch_size, max_length=None):
-        """The zero state, the LSTM's whole "cache" for `decode_step`.
+    def init_cache(
+        self,
+        batch_size,
+        max_length=None,
+        encoder_outputs=None,
+        encoder_padding_mask=None,
+    ):
+        """The generation hook: the zero state, the LSTM's whole cache.
 
         Args:
             batch_size: int.
-            max_length: ignored (an LSTM's state does not grow).
+            max_length: unused (an LSTM's state does not grow).
+            encoder_outputs: must be `None`.
+            encoder_padding_mask: must be `None`.
 
         Returns:
             A list of `[h, c]` pairs, one per layer, each `[batch, hidden_dim]`.
         """
-        zeros = ops.zeros((batch_size, self.hidden_dim), dtype=self.compute_dtype)
-        return [[zeros, zeros] for _ in range(self.num_layers)]
+        refuse_encoder_outputs(encoder_outputs, encoder_padding_mask)
+        return self.backbone.zero_state(batch_size)
 
-    def decode_step(self, token_ids, cache, index):
-        """Advances the recurrent state over new tokens.
+    def decode_step(self, token_ids, cache, cache_update_index):
+        """The generation hook: advances the recurrent state over new tokens.
 
         Args:
             token_ids: `[B, T]` int tensor.
             cache: the state from `init_cache` or a previous call.
-            index: position of the first token (unused; part of the decoder
-                interface).
+            cache_update_index: unused (the state knows where it is).
 
         Returns:
             `(logits [B, T, V] float32, new state)`.
         """
-        with _stateless(self.lstm_layers):
+        with _stateless(self.backbone.lstm_layers):
             return self(token_ids, initial_state=cache, return_state=True)
 
     def get_config(self):
-        return super().get_config() | {
-            "vocabulary_size": self.vocabulary_size,
-            "embedding_dim": self.embedding_dim,
-            "hidden_dim": self.hidden_dim,
-            "num_layers": self.num_layers,
-            "dropout": self.dropout,
-            "tie_embeddings": self.tie_embeddings,
-            "init_scale": self.init_scale,
-            "stateful": self.stateful,
-            "tokenizer": serialize_tokenizer(self.tokenizer),
-        }
+        return super().get_config() | {"tie_embeddings": self.tie_embeddings}
 
 
 @contextlib.contextmanager

@@ -1,30 +1,31 @@
-"""Named model sizes: `lmzoo.models.get("gpt-mini", vocabulary_size=65)`."""
+"""Named model sizes: `lmzoo.models.get("gpt-mini", vocabulary_size=65)`.
+
+A preset says what a model is; how it trains is its recipe,
+`lmzoo.training.get_recipe(name)`.
+"""
 
 import dataclasses
 
-from lmzoo.models._inputs import check_positive_int
 from lmzoo.models.gpt import GPT
+from lmzoo.models.inputs import check_positive_int
 from lmzoo.models.lstm import LSTMLanguageModel
 
 
 @dataclasses.dataclass(frozen=True)
 class Preset:
-    """A named model configuration and the recipe it trains with.
+    """A named model configuration.
 
     Args:
-        model_class: the `keras.Model` subclass.
+        model_class: the task class (`GPT`, `LSTMLanguageModel`).
         arguments: constructor arguments (all but `vocabulary_size`).
-        learning_rate: peak learning rate.
-        recipe: defaults for `lmzoo.experiments.train_preset` (window, batch,
-            steps or epochs, warmup, ...); explicit arguments override them.
-        corpus: the named corpus the preset is sized and tuned for.
+
+    Example:
+    >>> Preset(GPT, {"num_layers": 1, "hidden_dim": 16}).summary()
+    '1 layers, width 16'
     """
 
     model_class: type
     arguments: dict
-    learning_rate: float = 1e-3
-    recipe: dict = dataclasses.field(default_factory=dict)
-    corpus: str = "tinyshakespeare"
 
     def summary(self):
         """The preset's shape in a few words.
@@ -50,9 +51,8 @@ PRESETS = {
     "lstm-small": Preset(
         LSTMLanguageModel,
         {"embedding_dim": 256, "hidden_dim": 512, "num_layers": 1},
-        learning_rate=2e-3,
     ),
-    # Zaremba, Sutskever & Vinyals (2014), "small": PTB test perplexity 114.5.
+    # Zaremba, Sutskever & Vinyals (2014), "small".
     "lstm-ptb-small": Preset(
         LSTMLanguageModel,
         {
@@ -62,11 +62,8 @@ PRESETS = {
             "init_scale": 0.1,
             "stateful": True,
         },
-        learning_rate=1.0,
-        recipe={"sequence_length": 20, "batch_size": 20, "epochs": 13, "clipnorm": 5.0},
-        corpus="ptb",
     ),
-    # nanoGPT's CPU run on tiny Shakespeare: validation loss 1.88 after 2,000 steps.
+    # nanoGPT's CPU configuration for tiny Shakespeare.
     "gpt-shakespeare-cpu": Preset(
         GPT,
         {
@@ -75,13 +72,6 @@ PRESETS = {
             "hidden_dim": 128,
             "intermediate_dim": 512,
             "max_sequence_length": 64,
-        },
-        recipe={
-            "sequence_length": 64,
-            "batch_size": 12,
-            "max_steps": 2000,
-            "warmup_steps": 100,
-            "eval_interval": 250,
         },
     ),
     # The Transformer side of `lmzoo compare --corpus ptb`: word level, with
@@ -96,15 +86,11 @@ PRESETS = {
             "max_sequence_length": 128,
             "dropout": 0.1,
         },
-        learning_rate=1.5e-3,
-        recipe={"batch_size": 16},
-        corpus="ptb",
     ),
     "gpt-nano": Preset(
         GPT,
         {"num_layers": 2, "num_heads": 4, "hidden_dim": 64, "max_sequence_length": 128},
     ),
-    # Validation loss 1.53 on tiny Shakespeare after 20 minutes on a 2-core CPU.
     "gpt-mini": Preset(
         GPT,
         {
@@ -114,7 +100,6 @@ PRESETS = {
             "intermediate_dim": 512,
             "max_sequence_length": 128,
         },
-        learning_rate=2e-3,
     ),
 }
 
@@ -159,7 +144,7 @@ def get(name, vocabulary_size, **overrides):
 
     Example:
     >>> model = get("gpt-nano", vocabulary_size=65)
-    >>> type(model).__name__, model.hidden_dim
+    >>> type(model).__name__, model.backbone.hidden_dim
     ('GPT', 64)
     """
     preset = get_preset(name)

@@ -1,35 +1,48 @@
-"""Losses, metrics, budgets and the one place that compiles and fits models."""
+"""Recipes, losses, metrics, schedules, budgets, and the one place that fits models."""
 
 from lmzoo.training.budget import TrainingBudget, check_budget
 from lmzoo.training.evaluation import validation_perplexity
-from lmzoo.training.fit import compile_language_model, train_language_model
-from lmzoo.training.metrics import (
-    Perplexity,
-    language_model_loss,
-    language_model_metrics,
+from lmzoo.training.fit import (
+    compile_language_model,
+    train_language_model,
+    train_with_recipe,
 )
+from lmzoo.training.losses import (
+    LanguageModelLoss,
+    summed_cross_entropy,
+    token_cross_entropy,
+)
+from lmzoo.training.metrics import Perplexity, language_model_metrics
 from lmzoo.training.optimizers import AdamW
-from lmzoo.training.stateful import (
-    ResetStates,
-    SequenceCrossEntropy,
+from lmzoo.training.recipes import RECIPES, Recipe, get_recipe
+from lmzoo.training.schedules import (
     halving_schedule,
     stretched_halving_schedule,
+    warmup_cosine,
 )
+from lmzoo.training.stateful import ResetStates, evaluate_keeping_state
 from lmzoo.training.xla import default_jit_compile
 
 __all__ = [
+    "RECIPES",
     "AdamW",
+    "LanguageModelLoss",
     "Perplexity",
+    "Recipe",
     "ResetStates",
-    "SequenceCrossEntropy",
     "TrainingBudget",
     "check_budget",
     "compile_language_model",
     "default_jit_compile",
+    "evaluate_keeping_state",
+    "get_recipe",
     "halving_schedule",
-    "language_model_loss",
     "language_model_metrics",
     "stretched_halving_schedule",
+    "summed_cross_entropy",
+    "token_cross_entropy",
     "train_language_model",
+    "train_with_recipe",
     "validation_perplexity",
+    "warmup_cosine",
 ]

@@ -5,6 +5,8 @@ import time
 
 import keras
 
+from lmzoo.training.schedules import warmup_cosine
+
 _LIMITS = ("max_steps", "max_tokens", "max_seconds")
 
 
@@ -154,14 +156,14 @@ class TrainingBudget(keras.callbacks.Callback):
         """The learning rate for the next step."""
         if self.schedule is not None:
             return self.schedule(min(self.progress, 1.0))
-        if self.steps < self.warmup_steps:
-            return self.peak_learning_rate * (self.steps + 1) / (self.warmup_steps + 1)
-        progress = min(self.progress, 1.0)
-        start = self._warmup_end_progress
-        decay = (progress - start) / (1.0 - start) if start < 1.0 else 1.0
-        cosine = 0.5 * (1.0 + math.cos(math.pi * decay))
-        floor = self.final_learning_rate_ratio
-        return self.peak_learning_rate * (floor + (1.0 - floor) * cosine)
+        return warmup_cosine(
+            min(self.progress, 1.0),
+            self.steps,
+            self.peak_learning_rate,
+            self.warmup_steps,
+            self._warmup_end_progress,
+            self.final_learning_rate_ratio,
+        )
 
     def steady_tokens_per_second(self):
         """Training throughput after the first step (which includes compilation)."""

@@ -5,40 +5,10 @@ import weakref
 
 import tensorflow as tf
 
+from lmzoo.training.losses import summed_cross_entropy
 from lmzoo.training.xla import default_jit_compile
 
 _PROGRAMS = weakref.WeakKeyDictionary()
-
-
-@tf.function(jit_compile=True)
-def summed_cross_entropy(logits, targets, weights):
-    """Weighted sum of the cross-entropy of `logits` at `targets`, and of weights.
-
-    Computed as `logsumexp(logits) - logits[target]` in one XLA program that
-    writes out neither the softmax nor its gradient (TensorFlow's fused
-    softmax-cross-entropy op writes both): the stateful LSTM scores
-    WikiText-2 (33,278 words) 1.7x faster this way, side by side on 2 cores.
-
-    Args:
-        logits: `[B, T, V]` float logits (computed in float32).
-        targets: `[B, T]` int ids.
-        weights: `[B, T]` weights (0 at padding).
-
-    Returns:
-        `(summed cross-entropy, summed weights)`, float32 scalars.
-
-    Example:
-    >>> total, count = summed_cross_entropy(tf.zeros((1, 2, 4)), [[0, 3]], [[1., 0.]])
-    >>> round(float(total), 4), float(count)
-    (1.3863, 1.0)
-    """
-    logits = tf.cast(logits, tf.float32)
-    targets = tf.cast(targets, tf.int32)
-    cross_entropy = tf.reduce_logsumexp(logits, axis=-1) - tf.gather(
-        logits, targets, batch_dims=2
-    )
-    weights = tf.cast(weights, tf.float32)
-    return tf.reduce_sum(cross_entropy * weights), tf.reduce_sum(weights)
 
 
 def _program(model):

@@ -6,8 +6,11 @@ import keras
 
 from lmzoo.training.budget import TrainingBudget
 from lmzoo.training.evaluation import validation_perplexity
-from lmzoo.training.metrics import language_model_loss, language_model_metrics
+from lmzoo.training.losses import LanguageModelLoss
+from lmzoo.training.metrics import language_model_metrics
 from lmzoo.training.optimizers import AdamW
+from lmzoo.training.schedules import stretched_halving_schedule
+from lmzoo.training.stateful import ResetStates, evaluate_keeping_state
 from lmzoo.training.xla import default_jit_compile
 
 
@@ -17,6 +20,7 @@ def compile_language_model(
     weight_decay=0.1,
     clipnorm=1.0,
     optimizer=None,
+    loss=None,
     jit_compile=None,
 ):
     """Compiles `model` with the LM loss, perplexity and token accuracy.
@@ -34,6 +38,7 @@ def compile_language_model(
             `lmzoo.training.AdamW` (Keras' AdamW with a fused update).
         clipnorm: float. Global gradient-norm clip. Defaults to `1.0`.
         optimizer: optional optimizer replacing AdamW.
+        loss: optional loss; defaults to `LanguageModelLoss()`.
         jit_compile: optional bool; defaults to `default_jit_compile(model)`.
 
     Returns:
@@ -57,7 +62,7 @@ def compile_language_model(
         jit_compile = default_jit_compile(model)
     model.compile(
         optimizer=optimizer,
-        loss=language_model_loss(),
+        loss=loss or LanguageModelLoss(),
         weighted_metrics=language_model_metrics(),
         jit_compile=jit_compile,
     )
@@ -74,22 +79,30 @@ def train_language_model(
     max_tokens=None,
     max_seconds=None,
     warmup_steps=100,
+    schedule=None,
     eval_interval=None,
     callbacks=(),
     verbose=1,
 ):
     """Trains until the budget is spent, validating along the way.
 
+    A stateful model (`model.stateful`) trains pass after pass over its
+    streams, carrying its state within a pass and zeroing it between passes;
+    its learning-curve points start from a zero state and leave the carried
+    one as it was. Any other model trains on `train_dataset` repeated.
+
     Args:
         model: a model compiled by `compile_language_model`.
-        train_dataset: batches from `language_model_dataset(..., shuffle=True)`.
-        validation_dataset: batches from `language_model_dataset(...)`, the
-            data each learning-curve point is measured on (a sample, with
-            `max_tokens`, keeps validation cheap).
+        train_dataset: batches from `language_model_dataset(..., shuffle=True)`
+            or, for a stateful model, `stateful_streams(...)`.
+        validation_dataset: batches the learning-curve points are measured on
+            (a sample, with `max_tokens`, keeps validation cheap).
         tokens_per_step: int. `batch_size * sequence_length`.
         learning_rate: float. Peak learning rate. Defaults to `1e-3`.
         max_steps, max_tokens, max_seconds: the budget (at least one).
         warmup_steps: int. Defaults to `100`.
+        schedule: optional function `progress -> learning rate` replacing
+            warmup + cosine.
         eval_interval: optional int. Steps between validations; by default
             12 validations are spread over the budget.
         callbacks: extra Keras callbacks (TensorBoard, checkpoints, ...).
@@ -100,9 +113,19 @@ def train_language_model(
         learning curve.
 
     Example:
-    >>> budget = train_language_model(model, train_ds, val_ds, 4096,
-    ...                               max_seconds=60)  # doctest: +SKIP
+    >>> import numpy as np, lmzoo
+    >>> model = compile_language_model(lmzoo.models.get("gpt-nano", 20))
+    >>> data = lmzoo.data.language_model_dataset(np.arange(400) % 20, 16, 4)
+    >>> budget = train_language_model(model, data, data, 64, max_steps=3,
+    ...                               verbose=0)
+    >>> budget.steps, len(budget.curve)
+    (3, 3)
     """
+    stateful = getattr(model, "stateful", False)
+    if stateful:
+        evaluate = lambda: evaluate_keeping_state(model, validation_dataset)  # noqa: E731
+    else:
+        evaluate = lambda: validation_perplexity(model, validation_dataset)  # noqa: E731
     budget = TrainingBudget(
         learning_rate,
         tokens_per_step,
@@ -110,18 +133,108 @@ def train_language_model(
         max_tokens=max_tokens,
         max_seconds=max_seconds,
         warmup_steps=warmup_steps,
-        evaluate=lambda: validation_perplexity(model, validation_dataset),
+        schedule=schedule,
+        evaluate=evaluate,
         eval_interval=eval_interval,
     )
+    callbacks = [budget, keras.callbacks.TerminateOnNaN(), *callbacks]
+    if stateful:
+        model.fit(
+            train_dataset,
+            epochs=1_000_000,
+            shuffle=False,
+            callbacks=[ResetStates(), *callbacks],
+            verbose=verbose,
+        )
+        return budget
     model.fit(
         train_dataset.repeat(),
         steps_per_epoch=_STEPS_PER_EPOCH,
         epochs=_epochs(max_steps, max_tokens, tokens_per_step),
         shuffle=False,
-        callbacks=[budget, keras.callbacks.TerminateOnNaN(), *callbacks],
+        callbacks=callbacks,
         verbose=verbose,
     )
     return budget
+
+
+def train_with_recipe(
+    model,
+    recipe,
+    train_dataset,
+    validation_dataset,
+    callbacks=(),
+    verbose=1,
+    **budget,
+):
+    """Compiles `model` as `recipe` says and trains it under a budget.
+
+    Args:
+        model: an lmzoo language model.
+        recipe: a `Recipe`.
+        train_dataset: training batches of `recipe`'s window and batch size
+            (`stateful_streams` for a stateful model).
+        validation_dataset: the learning-curve sample.
+        callbacks: extra Keras callbacks.
+        verbose: Keras verbosity. Defaults to `1`.
+        **budget: `max_steps`, `max_tokens` or `max_seconds`; without one, the
+            recipe's `max_steps`, else its `epochs` over `train_dataset`.
+
+    Returns:
+        The `TrainingBudget` callback.
+
+    Example:
+    >>> import numpy as np, lmzoo
+    >>> recipe = lmzoo.training.Recipe(sequence_length=16, batch_size=4)
+    >>> model = lmzoo.models.get("gpt-nano", 20)
+    >>> data = lmzoo.data.language_model_dataset(np.arange(400) % 20, 16, 4)
+    >>> train_with_recipe(model, recipe, data, data, max_steps=2, verbose=0).steps
+    2
+    """
+    if not any(value is not None for value in budget.values()):
+        budget = _recipe_length(recipe, train_dataset)
+    optimizer = None
+    if recipe.optimizer == "sgd":
+        optimizer = keras.optimizers.SGD(
+            recipe.learning_rate, global_clipnorm=recipe.clipnorm
+        )
+    compile_language_model(
+        model,
+        learning_rate=recipe.learning_rate,
+        weight_decay=recipe.weight_decay,
+        clipnorm=recipe.clipnorm,
+        optimizer=optimizer,
+        loss=LanguageModelLoss(
+            recipe.sequence_length if recipe.loss_per_window else None
+        ),
+    )
+    schedule = None
+    if recipe.schedule == "halving":
+        schedule = stretched_halving_schedule(recipe.learning_rate, recipe.epochs)
+    return train_language_model(
+        model,
+        train_dataset,
+        validation_dataset,
+        tokens_per_step=recipe.tokens_per_step,
+        learning_rate=recipe.learning_rate,
+        warmup_steps=recipe.warmup_steps,
+        schedule=schedule,
+        eval_interval=recipe.eval_interval,
+        callbacks=callbacks,
+        verbose=verbose,
+        **budget,
+    )
+
+
+def _recipe_length(recipe, train_dataset):
+    if recipe.max_steps:
+        return {"max_steps": recipe.max_steps}
+    if recipe.epochs:
+        return {"max_steps": recipe.epochs * int(train_dataset.cardinality())}
+    raise ValueError(
+        "This recipe has no default training length: give max_steps, max_tokens "
+        "or max_seconds (--steps, --budget-tokens or --budget-minutes)."
+    )
 
 
 _STEPS_PER_EPOCH = 100

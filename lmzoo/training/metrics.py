@@ -1,28 +1,9 @@
-"""Language-model losses and metrics, computed in float32 from logits."""
+"""Language-model metrics, computed in float32 from logits."""
 
 import keras
 from keras import ops
 
-
-def language_model_loss():
-    """Sparse categorical cross-entropy from logits, the LM training loss.
-
-    Why not softmax + categorical cross-entropy: the one-hot targets would be
-    `[B, T, vocabulary]` tensors for nothing, and `log(softmax(x))` computed in
-    two steps underflows for unlikely tokens (log 0 = -inf) and loses precision
-    in float16. From logits, Keras computes `logsumexp(x) - x[target]` in one
-    stable step. lmzoo models return float32 logits, so the loss is float32
-    under mixed precision too.
-
-    Returns:
-        A `keras.losses.SparseCategoricalCrossentropy(from_logits=True)`.
-
-    Example:
-    >>> loss = language_model_loss()
-    >>> round(float(loss(ops.array([[0]]), ops.zeros((1, 1, 2)))), 4)
-    0.6931
-    """
-    return keras.losses.SparseCategoricalCrossentropy(from_logits=True, name="loss")
+from lmzoo.training.losses import token_cross_entropy
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -54,9 +35,7 @@ class Perplexity(keras.metrics.Metric):
         )
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        cross_entropy = keras.losses.sparse_categorical_crossentropy(
-            y_true, ops.cast(y_pred, "float32"), from_logits=True
-        )
+        cross_entropy = token_cross_entropy(y_true, y_pred)
         weight = (
             ops.ones_like(cross_entropy)
             if sample_weight is None

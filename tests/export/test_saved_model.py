@@ -125,7 +125,7 @@ def test_a_stateful_lstm_serves_each_request_from_a_zero_state(tmp_path):
     sizes = {"hidden_dim": 8, "embedding_dim": 8}
     model = models.get("lstm-ptb-small", 50, **sizes)
     model(np.arange(100).reshape(20, 5) % 50)  # training batch of 20: state is set
-    carried = [state.numpy() for state in model.lstm_layers[0].states]
+    carried = [state.numpy() for state in model.backbone.lstm_layers[0].states]
     assert np.abs(carried[0]).sum() > 0
     served = tf.saved_model.load(str(export_language_model(model, tmp_path / "lstm")))
     fresh = models.get("lstm-ptb-small", 50, stateful=False, **sizes)
@@ -136,5 +136,7 @@ def test_a_stateful_lstm_serves_each_request_from_a_zero_state(tmp_path):
     for batch in (1, 3, 1):
         logits = served.serve(tf.constant(np.repeat(ids, batch, axis=0))).numpy()
         np.testing.assert_allclose(logits, np.repeat(expected, batch, 0), atol=1e-6)
-    for before, after in zip(carried, model.lstm_layers[0].states, strict=True):
+    for before, after in zip(
+        carried, model.backbone.lstm_layers[0].states, strict=True
+    ):
         np.testing.assert_array_equal(before, after.numpy())

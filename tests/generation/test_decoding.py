@@ -1,10 +1,11 @@
 import numpy as np
 import pytest
 
-from lmzoo.generation import generate_ids, prepare_prompts, token_log_probabilities
+from lmzoo.generation import prepare_prompts
 from lmzoo.interop import load_hf_gpt2
 from lmzoo.models import GPT, LSTMLanguageModel
 from tests.conftest import SHARED_DATA
+from tests.generation.reference import generate_ids, token_log_probabilities
 
 FIXTURE = SHARED_DATA.parent / "fixtures" / "hf_tiny_gpt2"
 VOCABULARY = 31
@@ -130,10 +131,10 @@ def test_no_retrace_within_a_bucket():
 def test_text_prompts_go_through_the_tokenizer(shakespeare_tokenizer):
     model = GPT(
         shakespeare_tokenizer.vocabulary_size,
-        64,
-        1,
-        2,
-        16,
+        max_sequence_length=64,
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=16,
         tokenizer=shakespeare_tokenizer,
     )
     texts = model.generate(["ROMEO:", "JULIET: O"], max_new_tokens=5)

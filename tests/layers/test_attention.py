@@ -116,7 +116,7 @@ def test_gradients_match_autodiff_of_the_formula(jit):
 
 def test_merge_masks_combines_padding_causal_and_offset():
     mask = merge_attention_masks(
-        2, 4, padding_mask=[[1, 1, 0, 1]], use_causal_mask=True, cache_index=2
+        2, 4, padding_mask=[[1, 1, 0, 1]], use_causal_mask=True, cache_update_index=2
     )
     expected = [[[True, True, False, False], [True, True, False, True]]]
     assert keras.ops.convert_to_numpy(mask).tolist() == expected

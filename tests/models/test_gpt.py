@@ -23,11 +23,11 @@ def test_gpt_passes_the_layer_harness(token_batch, tmp_path):
 def test_lm_head_is_tied_to_token_embedding(token_batch):
     model = GPT(**SMALL)
     logits = model(token_batch)
-    hidden = model.embedding(token_batch)
-    for block in model.blocks:
+    hidden = model.backbone.embedding(token_batch)
+    for block in model.backbone.blocks:
         hidden = block(hidden)
-    hidden = model.final_layer_norm(hidden).numpy()
-    embeddings = model.embedding.token_embedding.embeddings.numpy()
+    hidden = model.backbone.final_layer_norm(hidden).numpy()
+    embeddings = model.backbone.embedding.token_embedding.embeddings.numpy()
     np.testing.assert_allclose(logits, hidden @ embeddings.T, rtol=1e-5, atol=1e-5)
     names = [w.path for w in model.weights]
     assert sum("embeddings" in name for name in names) == 2  # tokens + positions
@@ -97,10 +97,17 @@ def test_gpt_loss_falls_on_tiny_shakespeare(shakespeare_ids):
 
 
 def test_without_biases_it_has_nanogpts_parameter_count():
-    model = GPT(65, 64, num_layers=4, num_heads=4, hidden_dim=128, use_bias=False)
+    model = GPT(
+        65,
+        max_sequence_length=64,
+        num_layers=4,
+        num_heads=4,
+        hidden_dim=128,
+        use_bias=False,
+    )
     model(np.zeros((1, 64), "int32"))
     names = [variable.path for variable in model.weights]
     assert not [name for name in names if name.endswith(("bias", "beta"))]
     # nanoGPT (bias=False) reports 795,904 parameters, leaving out its position table.
     assert model.count_params() == 795_904 + 64 * 128
-    assert GPT.from_config(model.get_config()).use_bias is False
+    assert GPT.from_config(model.get_config()).backbone.use_bias is False

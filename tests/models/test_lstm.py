@@ -74,7 +74,7 @@ def test_lstm_loss_falls_on_tiny_shakespeare(shakespeare_ids):
 def test_a_stateful_model_generates_at_any_batch_size_and_keeps_its_state():
     stateful = LSTMLanguageModel(**SMALL, stateful=True)
     stateful(np.ones((20, 5), "int32"))  # trained at batch 20: state is [20, hidden]
-    carried = [state.numpy() for state in stateful.lstm_layers[0].states]
+    carried = [state.numpy() for state in stateful.backbone.lstm_layers[0].states]
     stateless = LSTMLanguageModel(**SMALL)
     stateless(np.ones((1, 5), "int32"))
     stateless.set_weights(stateful.get_weights())
@@ -82,5 +82,7 @@ def test_a_stateful_model_generates_at_any_batch_size_and_keeps_its_state():
     ours = stateful.generate(prompt, max_new_tokens=8, strategy="greedy")
     expected = stateless.generate(prompt, max_new_tokens=8, strategy="greedy")
     np.testing.assert_array_equal(ours["token_ids"], expected["token_ids"])
-    for before, after in zip(carried, stateful.lstm_layers[0].states, strict=True):
+    for before, after in zip(
+        carried, stateful.backbone.lstm_layers[0].states, strict=True
+    ):
         np.testing.assert_array_equal(before, after.numpy())

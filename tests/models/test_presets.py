@@ -9,15 +9,16 @@ def test_every_preset_builds_with_its_arguments(name, token_batch):
     model = models.get(name, vocabulary_size=66)
     logits = model(token_batch)
     assert logits.shape == (2, 16, 66) and logits.dtype == "float32"
-    config = model.get_config()
+    config = model.backbone.get_config()
     for argument, value in models.PRESETS[name].arguments.items():
         assert config[argument] == value, argument
 
 
 def test_gpt_mini_sizes_and_overrides():
     model = models.get("gpt-mini", vocabulary_size=65, dropout=0.1)
-    assert (model.num_layers, model.num_heads, model.hidden_dim) == (4, 4, 128)
-    assert model.dropout == 0.1 and model.vocabulary_size == 65
+    backbone = model.backbone
+    assert (backbone.num_layers, backbone.num_heads, backbone.hidden_dim) == (4, 4, 128)
+    assert backbone.dropout == 0.1 and model.vocabulary_size == 65
 
 
 def test_unknown_preset_lists_known_ones():
@@ -36,11 +37,13 @@ def test_num_heads_must_divide_the_width():
         models.GPT(vocabulary_size=10, hidden_dim=64, num_heads=3)
 
 
-def test_every_preset_names_a_known_corpus_and_sums_itself_up():
+def test_every_preset_has_a_recipe_for_a_known_corpus_and_sums_itself_up():
     from lmzoo.data import CORPORA
+    from lmzoo.training import RECIPES, get_recipe
 
+    assert set(RECIPES) == set(models.PRESETS)
     for name, preset in models.PRESETS.items():
-        assert preset.corpus in CORPORA, name
+        assert get_recipe(name).corpus in CORPORA, name
         assert preset.summary().startswith(f"{preset.arguments.get('num_layers', 1)} ")
     assert (
         models.get_preset("lstm-ptb-small").summary() == "2 layers, width 200, stateful"

@@ -4,12 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from lmzoo.training import (
-    Perplexity,
-    SequenceCrossEntropy,
-    TrainingBudget,
-    language_model_loss,
-)
+from lmzoo.training import LanguageModelLoss, Perplexity, TrainingBudget
 
 
 def test_perplexity_is_exp_of_weighted_mean_cross_entropy():
@@ -29,10 +24,10 @@ def test_losses_and_perplexity_are_float32_and_stable_for_float16_logits():
     # The cross-entropy, 120,000 nats, overflows float16 (max 65,504).
     logits = keras.ops.cast(np.array([[[60000.0, -60000.0]]]), "float16")
     targets = np.array([[1]])
-    loss = language_model_loss()(targets, logits)
+    loss = LanguageModelLoss()(targets, logits)
     assert loss.dtype == "float32"
     assert float(loss) == pytest.approx(120000.0, rel=1e-3)
-    summed = SequenceCrossEntropy(sequence_length=1)(targets, logits)
+    summed = LanguageModelLoss(sequence_length=1)(targets, logits)
     assert summed.dtype == "float32" and float(summed) == pytest.approx(
         120000.0, rel=1e-3
     )
@@ -165,7 +160,7 @@ def test_evaluation_counts_real_tokens_only():
 
 
 def test_summed_cross_entropy_matches_float64_on_large_logits():
-    from lmzoo.training.evaluation import summed_cross_entropy
+    from lmzoo.training import summed_cross_entropy
 
     rng = np.random.default_rng(1)
     logits = rng.normal(0, 40, (3, 5, 700)).astype("float32")

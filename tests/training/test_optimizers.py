@@ -8,7 +8,7 @@ from lmzoo.training import AdamW
 
 def _train(optimizer_class, jit_compile, **arguments):
     keras.utils.set_random_seed(0)
-    model = GPT(65, 16, num_layers=1, hidden_dim=32, num_heads=4)
+    model = GPT(65, max_sequence_length=16, num_layers=1, hidden_dim=32, num_heads=4)
     optimizer = optimizer_class(
         learning_rate=1e-2,
         weight_decay=0.1,

@@ -5,9 +5,9 @@ import pytest
 from lmzoo import models
 from lmzoo.data import stateful_streams
 from lmzoo.training import (
+    LanguageModelLoss,
     Perplexity,
     ResetStates,
-    SequenceCrossEntropy,
     halving_schedule,
     stretched_halving_schedule,
 )
@@ -35,7 +35,7 @@ def test_sequence_loss_is_sequence_length_times_the_mean():
     logits = rng.normal(size=(3, 5, 7)).astype("float32")
     targets = rng.integers(0, 7, (3, 5))
     mean = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(targets, logits)
-    summed = SequenceCrossEntropy(sequence_length=5)(targets, logits)
+    summed = LanguageModelLoss(sequence_length=5)(targets, logits)
     assert float(summed) == pytest.approx(5 * float(mean), rel=1e-5)
 
 
@@ -43,14 +43,16 @@ def _stateful_model():
     model = models.get("lstm-ptb-small", 50, hidden_dim=8, embedding_dim=8)
     model.compile(
         optimizer=keras.optimizers.SGD(1.0, global_clipnorm=5.0),
-        loss=SequenceCrossEntropy(4),
+        loss=LanguageModelLoss(4),
         metrics=[Perplexity()],
     )
     return model
 
 
 def _state(model):
-    states = model.lstm_layers[0].states  # None until the first batch builds it
+    states = model.backbone.lstm_layers[
+        0
+    ].states  # None until the first batch builds it
     return 0.0 if states is None else float(np.abs(states[0].numpy()).sum())
 
 

@@ -1,0 +1,99 @@
+"""Preprocessors: Keras layers that turn raw strings into a model's inputs."""
+
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class CausalLMPreprocessor(keras.layers.Layer):
+    """Tokenizes text and packs it into next-token training examples.
+
+    Each text is tokenized, cut to its first `sequence_length + 1` tokens and
+    padded with id 0; the first `sequence_length` positions are the inputs,
+    the last `sequence_length` the labels, and padding gets weight 0. It runs
+    inside `tf.data.Dataset.map` and inside an exported SavedModel.
+
+    Args:
+        tokenizer: a tokenizer layer (`CharTokenizer`, `WordTokenizer`).
+        sequence_length: int. Length of the packed inputs. Defaults to `128`.
+        **kwargs: other `keras.layers.Layer` arguments.
+
+    Call arguments:
+        x: a string or `[B]` strings.
+        y: must be `None`: a language model learns from the text itself.
+        sample_weight: must be `None`.
+
+    Returns:
+        `(features, labels, sample_weight)`: `features` is a dict with
+        `"token_ids"` (`[B, sequence_length]` int32) and `"padding_mask"`
+        (bool, True at real tokens); `labels` are the next tokens and
+        `sample_weight` float32 (0 at padding). Without a batch dimension for
+        a single string.
+
+    Example:
+    >>> from lmzoo.data import CharTokenizer
+    >>> preprocessor = CausalLMPreprocessor(CharTokenizer.from_text("abc"), 4)
+    >>> features, labels, weights = preprocessor(["abcab", "ab"])
+    >>> features["token_ids"].numpy().tolist(), labels.numpy().tolist()
+    ([[1, 2, 3, 1], [1, 2, 0, 0]], [[2, 3, 1, 2], [2, 0, 0, 0]])
+    >>> weights.numpy().tolist()
+    [[1.0, 1.0, 1.0, 1.0], [1.0, 0.0, 0.0, 0.0]]
+    """
+
+    def __init__(self, tokenizer, sequence_length=128, **kwargs):
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        if isinstance(tokenizer, dict):
+            tokenizer = keras.saving.deserialize_keras_object(tokenizer)
+        if isinstance(sequence_length, bool) or not isinstance(sequence_length, int):
+            raise ValueError(
+                f"sequence_length must be an int, got {sequence_length!r}."
+            )
+        if sequence_length < 1:
+            raise ValueError(f"sequence_length must be >= 1, got {sequence_length}.")
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        # Python strings and lists of them are inputs too (keras-hub does the same).
+        self._allow_non_tensor_positional_args = True
+        self.built = True
+
+    def pack(self, x, length):
+        """Tokenizes `x` and pads or truncates every row to `length` ids.
+
+        Args:
+            x: a string or `[B]` strings.
+            length: int.
+
+        Returns:
+            `(token_ids [B, length] int32, padding_mask [B, length] bool)`,
+            without the batch dimension for a single string.
+        """
+        text = tf.convert_to_tensor(x)
+        if text.dtype != tf.string:
+            raise ValueError(f"A preprocessor takes strings, got {text.dtype.name}.")
+        single = text.shape.rank == 0
+        ids = self.tokenizer(text[None] if single else text)
+        token_ids = ids.to_tensor(0, shape=[None, length])
+        padding_mask = tf.ones_like(ids, tf.bool).to_tensor(False, shape=[None, length])
+        if single:
+            return token_ids[0], padding_mask[0]
+        return token_ids, padding_mask
+
+    def call(self, x, y=None, sample_weight=None):
+        if y is not None or sample_weight is not None:
+            raise ValueError(
+                "A causal LM preprocessor takes only text: the labels are the text's "
+                "next tokens."
+            )
+        token_ids, padding_mask = self.pack(x, self.sequence_length + 1)
+        features = {
+            "token_ids": token_ids[..., :-1],
+            "padding_mask": padding_mask[..., :-1],
+        }
+        return features, token_ids[..., 1:], tf.cast(padding_mask[..., 1:], tf.float32)
+
+    def get_config(self):
+        return super().get_config() | {
+            "tokenizer": keras.saving.serialize_keras_object(self.tokenizer),
+            "sequence_length": self.sequence_length,
+        }

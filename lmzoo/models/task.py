@@ -1,0 +1,160 @@
+"""The task model: one backbone, one head and an optional preprocessor."""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+_DEFAULT_BATCH_SIZE = 32
+
+
+class Task(keras.Model):
+    """Base of every lmzoo task model (`GPT`, `LSTMLanguageModel`, ...).
+
+    A task owns one backbone (inputs -> hidden states), the head it puts on
+    top, and a preprocessor (a Keras layer: strings -> inputs) when it has
+    one. Several tasks can share one backbone instance. With a preprocessor,
+    `fit`, `evaluate` and `predict` also take raw strings: a list or array of
+    them, or a `tf.data.Dataset` of them, which the task batches and maps
+    through the preprocessor in the input pipeline. Only the backbone and
+    head run inside the compiled (XLA) step.
+
+    Args:
+        backbone: the backbone `keras.Model`.
+        preprocessor: optional preprocessor layer.
+        **kwargs: other `keras.Model` arguments (`name`, `trainable`).
+
+    Example:
+    >>> import lmzoo
+    >>> model = lmzoo.models.GPT(vocabulary_size=65, num_layers=1, hidden_dim=16)
+    >>> isinstance(model, Task), type(model.backbone).__name__
+    (True, 'GPTBackbone')
+    """
+
+    def __init__(self, backbone, preprocessor=None, **kwargs):
+        super().__init__(dtype=backbone.dtype_policy, **kwargs)
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+
+    @property
+    def tokenizer(self):
+        """The preprocessor's tokenizer, or `None` without a preprocessor."""
+        return None if self.preprocessor is None else self.preprocessor.tokenizer
+
+    def _text_batches(self, x, batch_size):
+        """`x` as preprocessed batches when it is text, else `None`."""
+        if self.preprocessor is None:
+            return None
+        if isinstance(x, tf.data.Dataset):
+            spec = x.element_spec
+            if isinstance(spec, tf.TensorSpec) and spec.dtype == tf.string:
+                if spec.shape.rank == 0:
+                    x = x.batch(batch_size or _DEFAULT_BATCH_SIZE)
+                return x.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
+            return None
+        if isinstance(x, str):
+            x = [x]
+        if isinstance(x, list | tuple | np.ndarray) and len(x):
+            first = np.asarray(x).reshape(-1)[0]
+            if isinstance(first, str | bytes):
+                texts = tf.data.Dataset.from_tensor_slices(np.asarray(x, object))
+                return self._text_batches(texts, batch_size)
+        return None
+
+    def _with_text(self, method, x, batch_size, kwargs):
+        batches = self._text_batches(x, batch_size)
+        if batches is None:
+            return method(x, batch_size=batch_size, **kwargs)
+        return method(batches, **kwargs)
+
+    def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
+        """`keras.Model.fit`, which also takes raw strings (see the class doc)."""
+        if validation_data is not None:
+            validation_data = self._text_batches(validation_data, batch_size) or (
+                validation_data
+            )
+        if y is not None:
+            kwargs["y"] = y
+        return self._with_text(
+            super().fit, x, batch_size, kwargs | {"validation_data": validation_data}
+        )
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        """`keras.Model.evaluate`, which also takes raw strings."""
+        if y is not None:
+            kwargs["y"] = y
+        return self._with_text(super().evaluate, x, batch_size, kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """`keras.Model.predict`, which also takes raw strings."""
+        return self._with_text(super().predict, x, batch_size, kwargs)
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.saving.serialize_keras_object(self.backbone),
+            "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if "backbone" not in config:
+            raise ValueError(
+                f"This {cls.__name__} config predates lmzoo's backbone/task split. "
+                "Convert its .keras file with lmzoo.models.upgrade_keras_file(old, "
+                "new) and load the new file."
+            )
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def backbone_from(backbone_class, backbone, arguments):
+    """A task's backbone: the one given, or one built from its arguments.
+
+    Args:
+        backbone_class: the backbone class.
+        backbone: a backbone, its serialized config, or `None`.
+        arguments: dict of backbone constructor arguments (used when
+            `backbone` is `None`).
+
+    Returns:
+        A backbone instance.
+
+    Raises:
+        ValueError: both a backbone and arguments were given.
+
+    Example:
+    >>> from lmzoo.models.gpt import GPTBackbone
+    >>> backbone_from(GPTBackbone, None, {"vocabulary_size": 5}).hidden_dim
+    128
+    """
+    if backbone is None:
+        return backbone_class(**arguments)
+    if arguments:
+        raise ValueError(
+            f"Give a backbone or its arguments, not both; got a backbone and "
+            f"{sorted(arguments)}."
+        )
+    if isinstance(backbone, dict):
+        return keras.saving.deserialize_keras_object(backbone)
+    return backbone
+
+
+def refuse_encoder_outputs(encoder_outputs, encoder_padding_mask):
+    """The generation hook of a decoder-only model: refuses encoder outputs.
+
+    Args:
+        encoder_outputs: must be `None`.
+        encoder_padding_mask: must be `None`.
+
+    Raises:
+        ValueError: either was given.
+
+    Example:
+    >>> refuse_encoder_outputs(None, None)
+    """
+    if encoder_outputs is not None or encoder_padding_mask is not None:
+        raise ValueError("A decoder-only model takes no encoder outputs.")
