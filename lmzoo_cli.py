@@ -324,8 +324,9 @@ def main(argv=None):
         int exit status: 0, 1 when the command failed, 2 for bad arguments.
 
     Example:
-    >>> main(["train", "--preset", "gpt-mini", "--steps", "0"])  # doctest: +SKIP
-    lmzoo train: error: argument --steps: must be > 0, got 0 (see lmzoo train --help)
+    >>> main(["presets"])  # doctest: +ELLIPSIS
+    preset ...
+    0
     """
     args = build_parser().parse_args(argv)
     if not args.verbose:

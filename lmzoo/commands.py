@@ -23,7 +23,8 @@ def run(args):
 
     Example:
     >>> import lmzoo_cli
-    >>> run(lmzoo_cli.build_parser().parse_args(["presets"]))  # doctest: +SKIP
+    >>> run(lmzoo_cli.build_parser().parse_args(["presets"]))  # doctest: +ELLIPSIS
+    preset          model ...
     0
     """
     return _COMMANDS[args.command](args)

@@ -7,9 +7,8 @@ import keras
 import numpy as np
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parent.parent
-os.environ.setdefault("LMZOO_DATA", str(REPO.parent / "shared" / "data"))
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from conftest import REPO
+
 SHARED_DATA = pathlib.Path(os.environ["LMZOO_DATA"])
 
 

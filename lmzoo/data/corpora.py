@@ -271,8 +271,8 @@ def load_corpus(
             message lists where they were looked for).
 
     Example:
-    >>> corpus = load_corpus("tinyshakespeare")  # doctest: +SKIP
-    >>> len(corpus.train), len(corpus.validation)  # doctest: +SKIP
+    >>> corpus = load_corpus("tinyshakespeare")
+    >>> len(corpus.train), len(corpus.validation)
     (1003854, 111540)
     """
     cut = {"validation_fraction": validation_fraction, "split": split, "seed": seed}

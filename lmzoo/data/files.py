@@ -89,7 +89,12 @@ def download(url, destination, sha256):
         OSError: the download failed; nothing is left behind.
 
     Example:
-    >>> download(url, "~/.cache/lmzoo/ptb/ptb.valid.txt", digest)  # doctest: +SKIP
+    >>> import hashlib, pathlib, tempfile
+    >>> source = pathlib.Path(tempfile.mkdtemp()) / "valid.txt"
+    >>> _ = source.write_text("the cat sat")
+    >>> digest = hashlib.sha256(b"the cat sat").hexdigest()
+    >>> download(source.as_uri(), source.parent / "copy.txt", digest).read_text()
+    'the cat sat'
     """
     destination = pathlib.Path(destination).expanduser()
     destination.parent.mkdir(parents=True, exist_ok=True)

@@ -42,7 +42,11 @@ def load_tfds_corpus(name, data_dir=None, level="char", text_key=None, separator
         A `Corpus` named `"tfds:<name>"`.
 
     Example:
-    >>> load_tfds_corpus("tiny_shakespeare", data_dir="~/tfds")  # doctest: +SKIP
+    >>> import tensorflow_datasets as tfds
+    >>> with tfds.testing.mock_data(num_examples=2):  # stands in for prepared data
+    ...     corpus = load_tfds_corpus("tiny_shakespeare")
+    >>> corpus.name, corpus.level
+    ('tfds:tiny_shakespeare', 'char')
     """
     import tensorflow_datasets as tfds
 

@@ -119,8 +119,14 @@ def compare(
         `df.attrs["output_dir"]` holds the run folder.
 
     Example:
-    >>> table = compare(budget_seconds=60)  # doctest: +SKIP
-    >>> table[["model", "val loss"]]  # doctest: +SKIP
+    >>> import tempfile
+    >>> from lmzoo.data import Corpus
+    >>> corpus = Corpus("toy", "char", {"train": "abcd" * 300, "validation": "abcd" * 40})
+    >>> table = compare(corpus, ["lstm-small", "gpt-nano"], budget_tokens=8192,
+    ...                 output_dir=tempfile.mkdtemp(), export_dir=None,
+    ...                 sample_tokens=4, verbose=0)
+    >>> table["model"].tolist(), table["train tokens"].tolist()
+    (['lstm-small', 'gpt-nano'], [8192, 8192])
     """
     for preset in presets or ():
         get_preset(preset)
@@ -213,7 +219,10 @@ def format_table(table):
         str.
 
     Example:
-    >>> print(format_table(compare(budget_seconds=60)))  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> print(format_table(pd.DataFrame({"model": ["gpt"], "val loss": [1.5]})))
+    model val loss
+      gpt   1.5000
     """
     columns = [name for name in TABLE_COLUMNS.values() if name in table.columns]
     if "val <unk> share" in columns and not table["val <unk> share"].any():

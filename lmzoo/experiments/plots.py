@@ -18,7 +18,12 @@ def plot_learning_curves(curves, path):
         The path written.
 
     Example:
-    >>> plot_learning_curves({"gpt": budget.curve}, "curves.png")  # doctest: +SKIP
+    >>> import tempfile
+    >>> curve = [{"tokens": 4096 * k, "train_seconds": 2.0 * k, "val_loss": 3 / k}
+    ...          for k in (1, 2, 3)]
+    >>> path = plot_learning_curves({"gpt": curve}, tempfile.mkdtemp() + "/c.png")
+    >>> str(path).endswith("c.png")
+    True
     """
     figure, (by_tokens, by_time) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     for name, curve in curves.items():

@@ -36,8 +36,11 @@ def evaluate_split(model, token_ids, sequence_length, batch_size):
         `perplexity`.
 
     Example:
-    >>> evaluate_split(model, ids, 128, 32)  # doctest: +SKIP
-    {'loss': 1.52, 'perplexity': 4.57}
+    >>> import numpy as np, lmzoo
+    >>> model = lmzoo.models.get("gpt-nano", 20)
+    >>> figures = evaluate_split(model, np.arange(300) % 20, 16, 4)
+    >>> 2.0 < figures["loss"] < 4.0  # about log(20) = 3.0 before training
+    True
     """
     batch_size = evaluation_batch_size(
         sequence_length, model.vocabulary_size, batch_size
@@ -119,7 +122,11 @@ def train_preset(
         and `curve`.
 
     Example:
-    >>> model, result = train_preset("gpt-nano", max_seconds=60)  # doctest: +SKIP
+    >>> from lmzoo.data import Corpus
+    >>> corpus = Corpus("toy", "char", {"train": "abcd" * 300, "validation": "abcd" * 40})
+    >>> model, result = train_preset("gpt-nano", corpus, max_steps=2, verbose=0)
+    >>> result["steps"], result["train_tokens"], sorted(result)[:3]
+    (2, 8192, ['corpus', 'curve', 'parameters'])
     """
     models.get_preset(preset)
     recipe = get_recipe(preset).updated(learning_rate=learning_rate, **recipe)

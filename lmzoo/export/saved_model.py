@@ -147,9 +147,13 @@ def export_language_model(model, directory, version=None, tokenizer=None):
         `pathlib.Path` of the written version folder.
 
     Example:
-    >>> path = export_language_model(model, "saved_models/gpt-mini")  # doctest: +SKIP
-    >>> served = tf.saved_model.load(str(path))  # doctest: +SKIP
-    >>> served.serve(tf.constant([[1, 2, 3]]))  # doctest: +SKIP
+    >>> import tempfile, lmzoo
+    >>> model = lmzoo.models.GPT(10, num_layers=1, hidden_dim=8)
+    >>> _ = model(tf.constant([[1]]))
+    >>> path = export_language_model(model, tempfile.mkdtemp() + "/gpt")
+    >>> served = tf.saved_model.load(str(path))
+    >>> served.serve(tf.constant([[1, 2, 3]])).shape
+    TensorShape([1, 3, 10])
     """
     directory = pathlib.Path(directory)
     version = next_version(directory) if version is None else int(version)

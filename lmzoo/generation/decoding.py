@@ -264,6 +264,7 @@ class Generator:
 
     Example:
     >>> import lmzoo
+    >>> from lmzoo.generation import SamplerConfig
     >>> model = lmzoo.models.GPT(vocabulary_size=10, num_layers=1, hidden_dim=8)
     >>> generator = Generator(model)
     >>> generator([[1, 2, 3]], SamplerConfig(), max_new_tokens=5)["lengths"]

@@ -34,7 +34,11 @@ def upgrade_keras_file(source, target):
         The upgraded model, as loaded back from `target`.
 
     Example:
-    >>> upgrade_keras_file("old_gpt.keras", "gpt.keras")  # doctest: +SKIP
+    >>> import tempfile
+    >>> target = tempfile.mkdtemp() + "/gpt.keras"
+    >>> model = upgrade_keras_file("tests/models/legacy/gpt.keras", target)
+    >>> type(model.backbone).__name__, type(model.preprocessor).__name__
+    ('GPTBackbone', 'CausalLMPreprocessor')
     """
     source, target = pathlib.Path(source), pathlib.Path(target)
     if source.resolve() == target.resolve():

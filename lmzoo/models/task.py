@@ -40,8 +40,12 @@ class Task(keras.Model):
         """The preprocessor's tokenizer, or `None` without a preprocessor."""
         return None if self.preprocessor is None else self.preprocessor.tokenizer
 
-    def _text_batches(self, x, batch_size):
-        """`x` as preprocessed batches when it is text, else `None`."""
+    def _text_batches(self, x, batch_size, shuffle=False):
+        """`x` as preprocessed batches when it is text, else `None`.
+
+        A list of strings is shuffled each epoch when `shuffle` (as Keras
+        shuffles arrays); a dataset is taken in its own order.
+        """
         if self.preprocessor is None:
             return None
         if isinstance(x, tf.data.Dataset):
@@ -57,36 +61,44 @@ class Task(keras.Model):
             first = np.asarray(x).reshape(-1)[0]
             if isinstance(first, str | bytes):
                 texts = tf.data.Dataset.from_tensor_slices(np.asarray(x, object))
+                if shuffle:
+                    texts = texts.shuffle(len(x), reshuffle_each_iteration=True)
                 return self._text_batches(texts, batch_size)
         return None
 
-    def _with_text(self, method, x, batch_size, kwargs):
-        batches = self._text_batches(x, batch_size)
-        if batches is None:
-            return method(x, batch_size=batch_size, **kwargs)
-        return method(batches, **kwargs)
-
-    def fit(self, x=None, y=None, batch_size=None, validation_data=None, **kwargs):
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        validation_data=None,
+        shuffle=True,
+        **kwargs,
+    ):
         """`keras.Model.fit`, which also takes raw strings (see the class doc)."""
         if validation_data is not None:
-            validation_data = self._text_batches(validation_data, batch_size) or (
-                validation_data
+            validation_data = (
+                self._text_batches(validation_data, batch_size) or validation_data
             )
-        if y is not None:
-            kwargs["y"] = y
-        return self._with_text(
-            super().fit, x, batch_size, kwargs | {"validation_data": validation_data}
-        )
+        kwargs["validation_data"] = validation_data
+        batches = self._text_batches(x, batch_size, shuffle)
+        if batches is not None:
+            return super().fit(batches, shuffle=False, **kwargs)
+        return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """`keras.Model.evaluate`, which also takes raw strings."""
-        if y is not None:
-            kwargs["y"] = y
-        return self._with_text(super().evaluate, x, batch_size, kwargs)
+        batches = self._text_batches(x, batch_size)
+        if batches is not None:
+            return super().evaluate(batches, **kwargs)
+        return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
         """`keras.Model.predict`, which also takes raw strings."""
-        return self._with_text(super().predict, x, batch_size, kwargs)
+        batches = self._text_batches(x, batch_size)
+        if batches is not None:
+            return super().predict(batches, **kwargs)
+        return super().predict(x, batch_size=batch_size, **kwargs)
 
     def get_config(self):
         return {

@@ -83,9 +83,14 @@ class TrainingBudget(keras.callbacks.Callback):
         ValueError: no budget, or a budget or interval that is not positive.
 
     Example:
-    >>> budget = TrainingBudget(1e-3, tokens_per_step=4096, max_steps=2000)
-    >>> model.fit(dataset.repeat(), epochs=20, steps_per_epoch=100,
-    ...           callbacks=[budget])  # doctest: +SKIP
+    >>> import numpy as np, lmzoo
+    >>> model = lmzoo.training.compile_language_model(lmzoo.models.get("gpt-nano", 20))
+    >>> dataset = lmzoo.data.language_model_dataset(np.arange(400) % 20, 16, 4)
+    >>> budget = TrainingBudget(1e-3, tokens_per_step=64, max_steps=3)
+    >>> _ = model.fit(dataset.repeat(), epochs=5, steps_per_epoch=2,
+    ...               callbacks=[budget], verbose=0)
+    >>> budget.steps
+    3
     """
 
     def __init__(

@@ -27,8 +27,12 @@ class AdamW(keras.optimizers.AdamW):
     update.
 
     Example:
-    >>> optimizer = AdamW(learning_rate=1e-3, weight_decay=0.1)
-    >>> model.compile(optimizer=optimizer, loss="mse")  # doctest: +SKIP
+    >>> import keras
+    >>> model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> model.compile(optimizer=AdamW(learning_rate=1e-3, weight_decay=0.1), loss="mse")
+    >>> _ = model.fit(keras.ops.ones((4, 3)), keras.ops.ones((4, 1)), verbose=0)
+    >>> int(model.optimizer.iterations)
+    1
     """
 
     def build(self, variables):

@@ -9,7 +9,13 @@ class ResetStates(keras.callbacks.Callback):
     """Zeroes a stateful model's carried state at each epoch and around evaluation.
 
     Example:
-    >>> model.fit(streams, epochs=13, callbacks=[ResetStates()])  # doctest: +SKIP
+    >>> import numpy as np, lmzoo
+    >>> model = lmzoo.models.LSTMLanguageModel(20, 8, 8, stateful=True)
+    >>> _ = lmzoo.training.compile_language_model(model)
+    >>> streams = lmzoo.data.stateful_streams(np.arange(200) % 20, 2, 10)
+    >>> history = model.fit(streams, epochs=2, callbacks=[ResetStates()], verbose=0)
+    >>> len(history.history["loss"])
+    2
     """
 
     def on_epoch_begin(self, epoch, logs=None):

@@ -111,3 +111,9 @@ def test_without_biases_it_has_nanogpts_parameter_count():
     # nanoGPT (bias=False) reports 795,904 parameters, leaving out its position table.
     assert model.count_params() == 795_904 + 64 * 128
     assert GPT.from_config(model.get_config()).backbone.use_bias is False
+
+
+def test_gpt_backbone_passes_the_layer_harness(token_batch, tmp_path):
+    run_layer_test(
+        models.GPTBackbone, SMALL, token_batch, (2, 16, 32), tmp_path=tmp_path
+    )

@@ -86,3 +86,9 @@ def test_a_stateful_model_generates_at_any_batch_size_and_keeps_its_state():
         carried, stateful.backbone.lstm_layers[0].states, strict=True
     ):
         np.testing.assert_array_equal(before, after.numpy())
+
+
+def test_lstm_backbone_passes_the_layer_harness(token_batch, tmp_path):
+    run_layer_test(
+        models.LSTMBackbone, SMALL, token_batch, (2, 16, 24), tmp_path=tmp_path
+    )
