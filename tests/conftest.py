@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import pytest
 
-from conftest import REPO
+REPO = pathlib.Path(__file__).resolve().parent.parent
 
 SHARED_DATA = pathlib.Path(os.environ["LMZOO_DATA"])
 

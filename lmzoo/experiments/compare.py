@@ -121,7 +121,8 @@ def compare(
     Example:
     >>> import tempfile
     >>> from lmzoo.data import Corpus
-    >>> corpus = Corpus("toy", "char", {"train": "abcd" * 300, "validation": "abcd" * 40})
+    >>> splits = {"train": "abcd" * 300, "validation": "abcd" * 40}
+    >>> corpus = Corpus("toy", "char", splits)
     >>> table = compare(corpus, ["lstm-small", "gpt-nano"], budget_tokens=8192,
     ...                 output_dir=tempfile.mkdtemp(), export_dir=None,
     ...                 sample_tokens=4, verbose=0)

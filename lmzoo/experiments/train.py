@@ -123,7 +123,8 @@ def train_preset(
 
     Example:
     >>> from lmzoo.data import Corpus
-    >>> corpus = Corpus("toy", "char", {"train": "abcd" * 300, "validation": "abcd" * 40})
+    >>> splits = {"train": "abcd" * 300, "validation": "abcd" * 40}
+    >>> corpus = Corpus("toy", "char", splits)
     >>> model, result = train_preset("gpt-nano", corpus, max_steps=2, verbose=0)
     >>> result["steps"], result["train_tokens"], sorted(result)[:3]
     (2, 8192, ['corpus', 'curve', 'parameters'])

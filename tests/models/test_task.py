@@ -92,11 +92,10 @@ def test_a_preprocessor_runs_inside_a_saved_model(tmp_path):
     module = tf.Module()
     module.preprocessor = preprocessor
     module.pack = tf.function(
-        lambda text: preprocessor(text)[0]["token_ids"],
+        lambda text: module.preprocessor(text)[0]["token_ids"],
         input_signature=[tf.TensorSpec([None], tf.string)],
     )
     tf.saved_model.save(module, str(tmp_path / "preprocessor"))
-    del module, preprocessor
     served = tf.saved_model.load(str(tmp_path / "preprocessor"))
     expected = CausalLMPreprocessor(TOKENIZER, 8)(TEXTS)[0]["token_ids"]
     np.testing.assert_array_equal(served.pack(tf.constant(TEXTS)), expected)
