@@ -55,7 +55,13 @@ def _data(dictionary):
 
 
 def _lmzoo(width, dtype="float32"):
-    model = GPT(VOCABULARY, SEQUENCE, LAYERS, dtype=dtype, **WIDTHS[width])
+    model = GPT(
+        VOCABULARY,
+        max_sequence_length=SEQUENCE,
+        num_layers=LAYERS,
+        dtype=dtype,
+        **WIDTHS[width],
+    )
     compile_language_model(model)
     return model, _data(dictionary=False)
 

@@ -17,7 +17,7 @@ import importlib
 
 from lmzoo import data, export, generation, interop, layers, models, training
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "data",

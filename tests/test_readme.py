@@ -33,18 +33,24 @@ def environment(folder):
     return os.environ | {"PATH": bin_dir + os.pathsep + os.environ["PATH"]}
 
 
+def run_python(code, folder):
+    """Runs `code` in a fresh interpreter in `folder`; fails with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=environment(folder),
+    )
+    assert result.returncode == 0, f"{code}\n{result.stderr[-3000:]}"
+    return result
+
+
 def test_readme_python_blocks_run_as_written(tmp_path):
     sessions = python_sessions()
     assert len(sessions) >= 4
     for code in sessions:
-        result = subprocess.run(
-            [sys.executable, "-c", code],
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=environment(tmp_path),
-        )
-        assert result.returncode == 0, f"{code}\n{result.stderr[-3000:]}"
+        run_python(code, tmp_path)
     assert (tmp_path / "gpt-mini.keras").is_file()
     assert (tmp_path / "saved_models" / "gpt-mini" / "1" / "saved_model.pb").is_file()
 
@@ -79,3 +85,15 @@ def test_readme_commands_run_as_written(tmp_path):
     assert (tmp_path / "runs" / "gpt-nano" / "model.keras").is_file()
     assert outputs[2].startswith("ROMEO:")
     assert "lstm-small" in outputs[3] and "val perplexity" in outputs[3]
+
+
+def test_the_models_guide_runs_as_written(tmp_path):
+    guide = README.parent / "docs" / "models.md"
+    blocks = [
+        code for lang, code in BLOCK.findall(guide.read_text()) if lang == "python"
+    ]
+    assert len(blocks) == 2
+    legacy = README.parent / "tests" / "models" / "legacy" / "gpt.keras"
+    (tmp_path / "old.keras").write_bytes(legacy.read_bytes())
+    outputs = [run_python(code, tmp_path).stdout for code in blocks]
+    assert outputs[0].startswith("ROMEO:") and (tmp_path / "new.keras").is_file()

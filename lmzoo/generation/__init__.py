@@ -1,7 +1,8 @@
 """Text generation: one cached XLA decoding loop for every lmzoo decoder."""
 
-from lmzoo.generation.decoding import Generator, prepare_prompts
+from lmzoo.generation.decoding import Generator
 from lmzoo.generation.mixin import GenerationMixin
+from lmzoo.generation.prompts import prepare_prompts
 from lmzoo.generation.samplers import SamplerConfig, filter_logits, next_tokens
 
 __all__ = [

@@ -24,73 +24,9 @@ every prompt length in a bucket reuses one compiled program.
 import numpy as np
 import tensorflow as tf
 
+from lmzoo.generation.prompts import bucketed_length, prepare_prompts
 from lmzoo.generation.samplers import next_tokens, suppress_tokens
 from lmzoo.layers.masks import MASKED_LOGIT
-
-BUCKET = 16
-
-
-def _bucketed_length(longest_prompt, max_new_tokens, max_length):
-    total = -(-longest_prompt // BUCKET) * BUCKET + max_new_tokens
-    if max_length is None or total <= max_length:
-        return total
-    if longest_prompt + max_new_tokens > max_length:
-        raise ValueError(
-            f"A prompt of {longest_prompt} tokens plus max_new_tokens={max_new_tokens} "
-            f"exceeds the model's max_sequence_length={max_length}."
-        )
-    return max_length
-
-
-def prepare_prompts(token_ids, padding_mask=None):
-    """Left-aligns a batch of prompts: each row's real tokens first, in order.
-
-    Left-padded, right-padded and ragged (list of lists) prompts all come out
-    the same way, so the decoding loop handles one layout.
-
-    Args:
-        token_ids: `[B, T]` ints, or a list of per-row token lists.
-        padding_mask: optional `[B, T]` bools, True at real tokens. Defaults to
-            all True for an array, and to the row lengths for lists.
-
-    Returns:
-        `(token_ids [B, T] int32, lengths [B] int32)` NumPy arrays.
-
-    Example:
-    >>> ids, lengths = prepare_prompts([[0, 0, 5, 6], [7, 8, 9, 1]],
-    ...                                [[0, 0, 1, 1], [1, 1, 1, 1]])
-    >>> ids.tolist(), lengths.tolist()
-    ([[5, 6, 0, 0], [7, 8, 9, 1]], [2, 4])
-    """
-    if (
-        isinstance(token_ids, list | tuple)
-        and token_ids
-        and not np.isscalar(token_ids[0])
-    ):
-        rows = [np.asarray(row, np.int32).ravel() for row in token_ids]
-        width = max(len(row) for row in rows)
-        mask = np.array([[j < len(row) for j in range(width)] for row in rows])
-        token_ids = np.array([np.pad(row, (0, width - len(row))) for row in rows])
-        padding_mask = mask if padding_mask is None else padding_mask
-    token_ids = np.asarray(token_ids, np.int32)
-    if token_ids.ndim == 1:
-        token_ids = token_ids[None]
-    if token_ids.ndim != 2:
-        raise ValueError(
-            f"Prompts must be [batch, length] ids, got shape {token_ids.shape}."
-        )
-    mask = (
-        np.ones(token_ids.shape, bool)
-        if padding_mask is None
-        else np.asarray(padding_mask, bool).reshape(token_ids.shape)
-    )
-    lengths = mask.sum(axis=1).astype(np.int32)
-    if (lengths == 0).any():
-        raise ValueError("Every prompt needs at least one token; some rows are empty.")
-    order = np.argsort(~mask, axis=1, kind="stable")
-    aligned = np.take_along_axis(token_ids, order, axis=1)
-    aligned[np.arange(aligned.shape[1])[None] >= lengths[:, None]] = 0
-    return aligned, lengths
 
 
 def _write_column(ids, index, column):
@@ -327,7 +263,7 @@ class Generator:
         if max_new_tokens < 1:
             raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}.")
         aligned, lengths = prepare_prompts(token_ids, padding_mask)
-        total = _bucketed_length(
+        total = bucketed_length(
             int(lengths.max()),
             max_new_tokens,
             getattr(self.model, "max_sequence_length", None),

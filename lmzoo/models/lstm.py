@@ -218,9 +218,17 @@ class LSTMLanguageModel(GenerationMixin, Task):
                 name="logits",
             )
 
-    vocabulary_size = property(lambda self: self.backbone.vocabulary_size)
-    stateful = property(lambda self: self.backbone.stateful)
-    max_sequence_length = None
+    max_sequence_length = None  # a recurrent model has no longest input
+
+    @property
+    def vocabulary_size(self):
+        """Number of token ids (the backbone's)."""
+        return self.backbone.vocabulary_size
+
+    @property
+    def stateful(self):
+        """Whether the backbone carries its state from batch to batch."""
+        return self.backbone.stateful
 
     @property
     def carried_state(self):
