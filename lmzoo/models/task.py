@@ -57,14 +57,15 @@ class Task(keras.Model):
             return None
         if isinstance(x, str):
             x = [x]
-        if isinstance(x, list | tuple | np.ndarray) and len(x):
-            first = np.asarray(x).reshape(-1)[0]
-            if isinstance(first, str | bytes):
-                texts = tf.data.Dataset.from_tensor_slices(np.asarray(x, object))
-                if shuffle:
-                    texts = texts.shuffle(len(x), reshuffle_each_iteration=True)
-                return self._text_batches(texts, batch_size)
-        return None
+        texts = isinstance(x, list | tuple) and x and isinstance(x[0], str | bytes)
+        if isinstance(x, np.ndarray) and x.size:
+            texts = x.dtype.kind in "SU" or isinstance(x.flat[0], str | bytes)
+        if not texts:
+            return None
+        dataset = tf.data.Dataset.from_tensor_slices(tf.constant(list(x), tf.string))
+        if shuffle:
+            dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
+        return self._text_batches(dataset, batch_size)
 
     def fit(
         self,

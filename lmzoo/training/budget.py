@@ -84,7 +84,8 @@ class TrainingBudget(keras.callbacks.Callback):
 
     Example:
     >>> import numpy as np, lmzoo
-    >>> model = lmzoo.training.compile_language_model(lmzoo.models.get("gpt-nano", 20))
+    >>> model = lmzoo.models.LSTMLanguageModel(20, 8, 8)
+    >>> model = lmzoo.training.compile_language_model(model)
     >>> dataset = lmzoo.data.language_model_dataset(np.arange(400) % 20, 16, 4)
     >>> budget = TrainingBudget(1e-3, tokens_per_step=64, max_steps=3)
     >>> _ = model.fit(dataset.repeat(), epochs=5, steps_per_epoch=2,

@@ -114,7 +114,7 @@ def train_language_model(
 
     Example:
     >>> import numpy as np, lmzoo
-    >>> model = compile_language_model(lmzoo.models.get("gpt-nano", 20))
+    >>> model = compile_language_model(lmzoo.models.LSTMLanguageModel(20, 8, 8))
     >>> data = lmzoo.data.language_model_dataset(np.arange(400) % 20, 16, 4)
     >>> budget = train_language_model(model, data, data, 64, max_steps=3,
     ...                               verbose=0)
@@ -186,7 +186,7 @@ def train_with_recipe(
     Example:
     >>> import numpy as np, lmzoo
     >>> recipe = lmzoo.training.Recipe(sequence_length=16, batch_size=4)
-    >>> model = lmzoo.models.get("gpt-nano", 20)
+    >>> model = lmzoo.models.LSTMLanguageModel(20, 8, 8)
     >>> data = lmzoo.data.language_model_dataset(np.arange(400) % 20, 16, 4)
     >>> train_with_recipe(model, recipe, data, data, max_steps=2, verbose=0).steps
     2
