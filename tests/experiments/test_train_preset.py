@@ -87,10 +87,11 @@ def test_validating_mid_epoch_leaves_the_carried_state_alone(ptb_head):
 
 
 def test_a_wall_clock_budget_stops_real_training_on_time():
-    # The LSTM compiles no XLA program: its first step is short.
+    # The LSTM compiles no XLA program, but its first step still traces the
+    # train function (about 2 s, more on a loaded machine).
     model, result = train_preset(
         "lstm-small",
-        max_seconds=3.0,
+        max_seconds=6.0,
         sequence_length=32,
         batch_size=8,
         verbose=0,
@@ -99,7 +100,7 @@ def test_a_wall_clock_budget_stops_real_training_on_time():
     steady = result["train_seconds"] / result["steps"]
     assert result["steps"] > 5
     # It stops at the first step that ends past the budget: within a step or so.
-    assert 3.0 <= result["train_seconds"] <= 3.0 + max(3 * steady, 0.5)
+    assert 6.0 <= result["train_seconds"] <= 6.0 + max(3 * steady, 0.5)
     assert result["curve"][-1]["train_seconds"] == pytest.approx(
         result["train_seconds"], abs=0.05
     )
