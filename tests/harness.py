@@ -19,6 +19,9 @@ def _call(layer, inputs, call_kwargs):
 
 
 def _first(outputs):
+    """The main output: the first of a tuple, `sequence_output` of a dict."""
+    if isinstance(outputs, dict):
+        return outputs["sequence_output"]
     return outputs[0] if isinstance(outputs, tuple | list) else outputs
 
 
@@ -86,12 +89,17 @@ MIXED_PRECISION_TOLERANCE = {"mixed_float16": 1e-2, "mixed_bfloat16": 5e-2}
 
 
 def _output_and_gradients(layer, input_data, call_kwargs):
-    """The output, and the gradients of a fixed projection of it, in float32."""
+    """The main output, and the gradients of a fixed projection of every output
+    (all of a dict's, so that a pooler gets its gradient too), in float32."""
     with tf.GradientTape() as tape:
-        output = _first(_call(layer, input_data, call_kwargs))
-        output32 = tf.cast(output, tf.float32)
+        outputs = _call(layer, input_data, call_kwargs)
+        output = _first(outputs)
+        parts = list(outputs.values()) if isinstance(outputs, dict) else [output]
+        output32 = tf.concat(
+            [tf.reshape(tf.cast(p, tf.float32), [-1]) for p in parts], 0
+        )
         upstream = tf.cos(tf.range(tf.size(output32), dtype=tf.float32))
-        projection = tf.reduce_sum(tf.reshape(output32, [-1]) * upstream)
+        projection = tf.reduce_sum(output32 * upstream)
     gradients = tape.gradient(projection, layer.trainable_variables)
     return output, [tf.convert_to_tensor(g, tf.float32) for g in gradients]
 

@@ -1,0 +1,152 @@
+"""BERT: a bidirectional post-LayerNorm encoder backbone (Devlin et al., 2019)."""
+
+import keras
+from keras import ops
+
+from lmzoo.layers import TransformerEncoderBlock
+from lmzoo.models.inputs import check_positive_int, unpack_inputs
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class BertBackbone(keras.Model):
+    """Token, segment and position embeddings, post-LN encoder blocks, a pooler.
+
+    Args:
+        vocabulary_size: int. Number of WordPiece ids.
+        num_layers: int. Encoder blocks. Defaults to `2`.
+        num_heads: int. Attention heads per block. Defaults to `2`.
+        hidden_dim: int. Model width. Defaults to `128`.
+        intermediate_dim: int. Feed-forward width. Defaults to `4 * hidden_dim`.
+        max_sequence_length: int. Size of the position table. Defaults to `512`.
+        num_segments: int. Size of the segment table. Defaults to `2`.
+        dropout: float. Defaults to `0.1`.
+        layer_norm_epsilon: float. Defaults to `1e-12`, as in the original.
+        **kwargs: other `keras.Model` arguments (`name`, `dtype`).
+
+    Call arguments:
+        inputs: token ids or a dict (`lmzoo.models.inputs`) with optional
+            `padding_mask` and `segment_ids` (zeros when absent).
+        training: bool.
+
+    Returns:
+        A dict: `"sequence_output"` `[B, T, hidden_dim]` and
+        `"pooled_output"` `[B, hidden_dim]` (tanh of a dense layer on the
+        first token, `[CLS]`).
+
+    Example:
+    >>> backbone = BertBackbone(vocabulary_size=100, hidden_dim=16)
+    >>> outputs = backbone(keras.ops.ones((2, 8), "int32"))
+    >>> outputs["sequence_output"].shape, outputs["pooled_output"].shape
+    (TensorShape([2, 8, 16]), TensorShape([2, 16]))
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        num_layers=2,
+        num_heads=2,
+        hidden_dim=128,
+        intermediate_dim=None,
+        max_sequence_length=512,
+        num_segments=2,
+        dropout=0.1,
+        layer_norm_epsilon=1e-12,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for name, value in [
+            ("vocabulary_size", vocabulary_size),
+            ("num_layers", num_layers),
+            ("num_heads", num_heads),
+            ("hidden_dim", hidden_dim),
+            ("max_sequence_length", max_sequence_length),
+            ("num_segments", num_segments),
+        ]:
+            check_positive_int(name, value)
+        if hidden_dim % num_heads:
+            raise ValueError(
+                f"num_heads={num_heads} does not divide hidden_dim={hidden_dim}."
+            )
+        self.vocabulary_size = vocabulary_size
+        self.num_layers = num_layers
+        self.num_heads = num_heads
+        self.hidden_dim = hidden_dim
+        self.intermediate_dim = intermediate_dim or 4 * hidden_dim
+        self.max_sequence_length = max_sequence_length
+        self.num_segments = num_segments
+        self.dropout = dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        initializer = keras.initializers.TruncatedNormal(stddev=0.02)
+
+        def embedding(size, name):
+            return keras.layers.Embedding(
+                size,
+                hidden_dim,
+                embeddings_initializer=initializer,
+                dtype=self.dtype_policy,
+                name=name,
+            )
+
+        self.token_embedding = embedding(vocabulary_size, "token_embedding")
+        self.segment_embedding = embedding(num_segments, "segment_embedding")
+        self.position_embedding = embedding(max_sequence_length, "position_embedding")
+        self.embedding_layer_norm = keras.layers.LayerNormalization(
+            epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="embedding_norm"
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.blocks = [
+            TransformerEncoderBlock(
+                num_heads,
+                self.intermediate_dim,
+                dropout=dropout,
+                activation="gelu",
+                layer_norm_epsilon=layer_norm_epsilon,
+                normalize_first=False,
+                kernel_initializer=initializer,
+                dtype=self.dtype_policy,
+                name=f"block_{index}",
+            )
+            for index in range(num_layers)
+        ]
+        self.pooler = keras.layers.Dense(
+            hidden_dim,
+            activation="tanh",
+            kernel_initializer=initializer,
+            dtype=self.dtype_policy,
+            name="pooler",
+        )
+
+    def call(self, inputs, training=None):
+        token_ids, padding_mask, segment_ids = unpack_inputs(
+            inputs, "BertBackbone", segments=True
+        )
+        length = ops.shape(token_ids)[-1]
+        if isinstance(length, int) and length > self.max_sequence_length:
+            raise ValueError(
+                f"Input has {length} tokens but this BERT's max_sequence_length is "
+                f"{self.max_sequence_length}."
+            )
+        if segment_ids is None:
+            segment_ids = ops.zeros_like(token_ids)
+        x = (
+            self.token_embedding(token_ids)
+            + self.segment_embedding(segment_ids)
+            + self.position_embedding(ops.arange(length))
+        )  # (B, T, C)
+        x = self.embedding_dropout(self.embedding_layer_norm(x), training=training)
+        for block in self.blocks:
+            x = block(x, padding_mask=padding_mask, training=training)
+        return {"sequence_output": x, "pooled_output": self.pooler(x[:, 0])}
+
+    def get_config(self):
+        return super().get_config() | {
+            "vocabulary_size": self.vocabulary_size,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "max_sequence_length": self.max_sequence_length,
+            "num_segments": self.num_segments,
+            "dropout": self.dropout,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+        }

@@ -1,0 +1,65 @@
+import numpy as np
+import pytest
+
+from lmzoo.interop.bert import load_hf_bert
+from lmzoo.models.bert import BertBackbone
+from tests.conftest import SHARED_DATA
+from tests.harness import run_layer_test
+
+FIXTURE = SHARED_DATA.parent / "fixtures" / "hf_tiny_bert"
+SMALL = {"vocabulary_size": 66, "num_layers": 2, "num_heads": 4, "hidden_dim": 32}
+
+
+def _inputs(reference):
+    return {
+        "token_ids": reference["input_ids"].astype("int32"),
+        "padding_mask": reference["attention_mask"].astype(bool),
+        "segment_ids": reference["token_type_ids"].astype("int32"),
+    }
+
+
+def test_hf_tiny_bert_matches_the_reference_outputs():
+    reference = np.load(FIXTURE / "reference.npz")
+    backbone, head = load_hf_bert(FIXTURE)
+    outputs = backbone(_inputs(reference))
+    np.testing.assert_allclose(
+        outputs["sequence_output"], reference["last_hidden_state"], atol=1e-4
+    )
+    np.testing.assert_allclose(
+        outputs["pooled_output"], reference["pooler_output"], atol=1e-4
+    )
+    logits = head(outputs["sequence_output"], backbone.token_embedding.embeddings)
+    np.testing.assert_allclose(logits, reference["mlm_logits"], atol=1e-4)
+
+
+def test_padding_leaves_outputs_at_real_tokens_unchanged(token_batch):
+    backbone = BertBackbone(**SMALL, dropout=0.0)
+    ids = token_batch[:1, :10]
+    alone = backbone(ids)["sequence_output"]
+    padded = np.zeros((1, 16), "int32")
+    padded[0, :10] = ids[0]
+    mask = np.arange(16)[None] < 10
+    outputs = backbone({"token_ids": padded, "padding_mask": mask})
+    np.testing.assert_allclose(outputs["sequence_output"][:, :10], alone, atol=1e-5)
+
+
+def test_bert_backbone_passes_the_layer_harness(token_batch, tmp_path):
+    run_layer_test(
+        BertBackbone,
+        SMALL | {"dropout": 0.0},
+        token_batch,
+        (2, 16, 32),
+        tmp_path=tmp_path,
+    )
+
+
+def test_a_checkpoint_whose_shapes_do_not_match_its_config_is_named(tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "bert"
+    shutil.copytree(FIXTURE, folder)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(config | {"intermediate_size": 48}))
+    with pytest.raises(ValueError, match="intermediate.dense.weight has shape"):
+        load_hf_bert(folder)
