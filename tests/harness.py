@@ -19,9 +19,10 @@ def _call(layer, inputs, call_kwargs):
 
 
 def _first(outputs):
-    """The main output: the first of a tuple, `sequence_output` of a dict."""
+    """The main output: the first of a tuple, `sequence_output` (or the first
+    entry) of a dict."""
     if isinstance(outputs, dict):
-        return outputs["sequence_output"]
+        return outputs.get("sequence_output", next(iter(outputs.values())))
     return outputs[0] if isinstance(outputs, tuple | list) else outputs
 
 
@@ -100,8 +101,14 @@ def _output_and_gradients(layer, input_data, call_kwargs):
         )
         upstream = tf.cos(tf.range(tf.size(output32), dtype=tf.float32))
         projection = tf.reduce_sum(output32 * upstream)
-    gradients = tape.gradient(projection, layer.trainable_variables)
-    return output, [tf.convert_to_tensor(g, tf.float32) for g in gradients]
+    variables = layer.trainable_variables
+    gradients = tape.gradient(projection, variables)
+    # A variable the outputs do not depend on (a pooler under a token head)
+    # has a zero gradient, which TensorFlow returns as None.
+    return output, [
+        tf.zeros(v.shape) if g is None else tf.convert_to_tensor(g, tf.float32)
+        for v, g in zip(variables, gradients, strict=True)
+    ]
 
 
 def _assert_close(got, want, tolerance, what, scale=None):

@@ -1,10 +1,12 @@
-"""BERT: a bidirectional post-LayerNorm encoder backbone (Devlin et al., 2019)."""
+"""BERT (Devlin et al., 2019): a bidirectional post-LN encoder and its task heads."""
 
 import keras
 from keras import ops
 
 from lmzoo.layers import TransformerEncoderBlock
+from lmzoo.layers.heads import MaskedLMHead
 from lmzoo.models.inputs import check_positive_int, unpack_inputs
+from lmzoo.models.task import Task, backbone_from
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -149,4 +151,159 @@ class BertBackbone(keras.Model):
             "num_segments": self.num_segments,
             "dropout": self.dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
+        }
+
+
+class _BertTask(Task):
+    """A task over a `BertBackbone`: built from one, or from its arguments."""
+
+    def __init__(
+        self,
+        backbone=None,
+        preprocessor=None,
+        name=None,
+        trainable=True,
+        **backbone_arguments,
+    ):
+        backbone = backbone_from(BertBackbone, backbone, backbone_arguments)
+        super().__init__(backbone, preprocessor, name=name, trainable=trainable)
+
+    def _dense(self, units, name, activation=None):
+        return keras.layers.Dense(
+            units,
+            activation=activation,
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.02),
+            dtype=self.dtype_policy,
+            name=name,
+        )
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class BertClassifier(_BertTask):
+    """Sentence (or sentence-pair) classification from the pooled `[CLS]` output.
+
+    Args:
+        backbone: optional `BertBackbone` (else built from `**backbone_arguments`).
+        num_classes: int. Defaults to `2`.
+        dropout: float. Before the output layer. Defaults to `0.1`.
+        **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
+
+    Returns:
+        `[B, num_classes]` float32 logits.
+
+    Example:
+    >>> model = BertClassifier(vocabulary_size=100, hidden_dim=16, num_classes=3)
+    >>> model(keras.ops.ones((2, 8), "int32")).shape
+    TensorShape([2, 3])
+    """
+
+    def __init__(self, backbone=None, num_classes=2, dropout=0.1, **kwargs):
+        super().__init__(backbone, **kwargs)
+        check_positive_int("num_classes", num_classes)
+        self.num_classes = num_classes
+        self.dropout = dropout
+        self.output_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
+        self.output_dense = self._dense(num_classes, "logits")
+
+    def call(self, inputs, training=None):
+        pooled = self.backbone(inputs, training=training)["pooled_output"]
+        logits = self.output_dense(self.output_dropout(pooled, training=training))
+        return ops.cast(logits, "float32")
+
+    def get_config(self):
+        return super().get_config() | {
+            "num_classes": self.num_classes,
+            "dropout": self.dropout,
+        }
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class BertTokenClassifier(BertClassifier):
+    """A label per token (named entities) from the sequence output.
+
+    Args:
+        backbone: optional `BertBackbone`.
+        num_classes: int. Defaults to `2`.
+        dropout: float. Defaults to `0.1`.
+        **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
+
+    Returns:
+        `[B, T, num_classes]` float32 logits.
+
+    Example:
+    >>> model = BertTokenClassifier(vocabulary_size=100, hidden_dim=16, num_classes=9)
+    >>> model(keras.ops.ones((2, 8), "int32")).shape
+    TensorShape([2, 8, 9])
+    """
+
+    def call(self, inputs, training=None):
+        hidden = self.backbone(inputs, training=training)["sequence_output"]
+        logits = self.output_dense(self.output_dropout(hidden, training=training))
+        return ops.cast(logits, "float32")
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class BertSpanQA(_BertTask):
+    """Extractive question answering: start and end logits per token.
+
+    Args:
+        backbone: optional `BertBackbone`.
+        **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
+
+    Returns:
+        A dict of `"start_logits"` and `"end_logits"`, each `[B, T]` float32.
+
+    Example:
+    >>> model = BertSpanQA(vocabulary_size=100, hidden_dim=16)
+    >>> model(keras.ops.ones((2, 8), "int32"))["end_logits"].shape
+    TensorShape([2, 8])
+    """
+
+    def __init__(self, backbone=None, **kwargs):
+        super().__init__(backbone, **kwargs)
+        self.span_dense = self._dense(2, "span_logits")
+
+    def call(self, inputs, training=None):
+        hidden = self.backbone(inputs, training=training)["sequence_output"]
+        start, end = ops.unstack(ops.cast(self.span_dense(hidden), "float32"), axis=-1)
+        return {"start_logits": start, "end_logits": end}
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class BertPretrainer(_BertTask):
+    """Masked-LM logits (head tied to the token embedding) and next-sentence logits.
+
+    Args:
+        backbone: optional `BertBackbone`.
+        **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
+
+    Returns:
+        A dict: `"mlm_logits"` `[B, T, vocabulary_size]` and `"nsp_logits"`
+        `[B, 2]`, float32.
+
+    Example:
+    >>> model = BertPretrainer(vocabulary_size=100, hidden_dim=16)
+    >>> outputs = model(keras.ops.ones((2, 8), "int32"))
+    >>> outputs["mlm_logits"].shape, outputs["nsp_logits"].shape
+    (TensorShape([2, 8, 100]), TensorShape([2, 2]))
+    """
+
+    def __init__(self, backbone=None, **kwargs):
+        super().__init__(backbone, **kwargs)
+        self.masked_lm_head = MaskedLMHead(
+            self.backbone.vocabulary_size,
+            layer_norm_epsilon=self.backbone.layer_norm_epsilon,
+            dtype=self.dtype_policy,
+            name="masked_lm_head",
+        )
+        self.next_sentence_dense = self._dense(2, "next_sentence_logits")
+
+    def call(self, inputs, training=None):
+        outputs = self.backbone(inputs, training=training)
+        embeddings = self.backbone.token_embedding.embeddings
+        return {
+            "mlm_logits": self.masked_lm_head(outputs["sequence_output"], embeddings),
+            "nsp_logits": ops.cast(
+                self.next_sentence_dense(outputs["pooled_output"]), "float32"
+            ),
         }

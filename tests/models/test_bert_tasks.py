@@ -1,0 +1,74 @@
+import keras
+import numpy as np
+import pytest
+
+from lmzoo.data import CharTokenizer
+from lmzoo.models.bert import (
+    BertBackbone,
+    BertClassifier,
+    BertPretrainer,
+    BertSpanQA,
+    BertTokenClassifier,
+)
+from lmzoo.training import LanguageModelLoss
+from tests.conftest import SHARED_DATA
+from tests.harness import run_layer_test
+
+SMALL = {"vocabulary_size": 66, "num_layers": 1, "num_heads": 2, "hidden_dim": 16}
+
+
+@pytest.mark.parametrize(
+    ("task", "arguments", "shape"),
+    [
+        (BertClassifier, {"num_classes": 3, "dropout": 0.0}, (2, 3)),
+        (BertTokenClassifier, {"num_classes": 5, "dropout": 0.0}, (2, 16, 5)),
+        (BertSpanQA, {}, (2, 16)),
+        (BertPretrainer, {}, (2, 16, 66)),
+    ],
+)
+def test_each_head_passes_the_layer_harness(
+    task, arguments, shape, token_batch, tmp_path
+):
+    run_layer_test(
+        task,
+        SMALL | {"dropout": 0.0} | arguments,
+        token_batch,
+        shape,
+        tmp_path=tmp_path,
+        float32_output=True,
+    )
+
+
+def test_heads_share_one_backbone(token_batch):
+    backbone = BertBackbone(**SMALL, dropout=0.0)
+    classifier = BertClassifier(backbone, dropout=0.0)
+    tagger = BertTokenClassifier(backbone, num_classes=4, dropout=0.0)
+    classifier(token_batch), tagger(token_batch)
+    assert classifier.backbone is tagger.backbone
+    shared = {id(v) for v in classifier.backbone.weights}
+    assert shared <= {id(v) for v in tagger.weights}
+
+
+def test_a_classifier_learns_a_real_sst2_batch_in_a_few_steps():
+    lines = (SHARED_DATA / "sst2" / "train.tsv").read_text().splitlines()[1:33]
+    sentences, labels = zip(*(line.rsplit("\t", 1) for line in lines), strict=True)
+    tokenizer = CharTokenizer.from_text("".join(sentences))
+    ids = np.zeros((32, 64), "int32")
+    for row, sentence in enumerate(sentences):
+        encoded = tokenizer.encode(sentence)[:64]
+        ids[row, : len(encoded)] = encoded
+    inputs = {"token_ids": ids, "padding_mask": ids > 0}
+    labels = np.array(labels, "int32")
+    model = BertClassifier(
+        vocabulary_size=tokenizer.vocabulary_size,
+        hidden_dim=32,
+        num_heads=2,
+        dropout=0.0,
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(3e-3),
+        loss=LanguageModelLoss(),
+        jit_compile=True,
+    )
+    history = model.fit(inputs, labels, batch_size=32, epochs=25, verbose=0)
+    assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
