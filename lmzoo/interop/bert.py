@@ -146,8 +146,14 @@ def load_hf_bert(folder):
         )
         head.build((1, config["hidden_size"]))
         targets |= _head_targets(head)
-    tied = {"cls.predictions.decoder.weight", "cls.predictions.decoder.bias"}
-    extra = sorted(set(tensors) - set(targets) - tied)
+    # The decoder is tied to the word embeddings; older checkpoints also store
+    # the `arange` of positions as a buffer.
+    derived = {
+        "cls.predictions.decoder.weight",
+        "cls.predictions.decoder.bias",
+        "embeddings.position_ids",
+    }
+    extra = sorted(set(tensors) - set(targets) - derived)
     if extra:
         raise ValueError(f"Checkpoint tensors lmzoo does not know: {extra}.")
     _assign(targets, tensors)

