@@ -8,12 +8,14 @@ from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
 from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
 from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level
+from lmzoo.data.wordpiece import WordPieceTokenizer
 
 __all__ = [
     "CORPORA",
     "CausalLMPreprocessor",
     "CharTokenizer",
     "Corpus",
+    "WordPieceTokenizer",
     "WordTokenizer",
     "cache_dir",
     "download",

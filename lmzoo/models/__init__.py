@@ -4,6 +4,13 @@ Every model takes the inputs described in `lmzoo.models.inputs`.
 """
 
 from lmzoo.models import inputs
+from lmzoo.models.bert import (
+    BertBackbone,
+    BertClassifier,
+    BertPretrainer,
+    BertSpanQA,
+    BertTokenClassifier,
+)
 from lmzoo.models.gpt import GPT, GPTBackbone
 from lmzoo.models.legacy import upgrade_keras_file
 from lmzoo.models.lstm import LSTMBackbone, LSTMLanguageModel
@@ -11,6 +18,11 @@ from lmzoo.models.presets import PRESETS, Preset, get, get_preset
 from lmzoo.models.task import Task
 
 __all__ = [
+    "BertBackbone",
+    "BertClassifier",
+    "BertPretrainer",
+    "BertSpanQA",
+    "BertTokenClassifier",
     "GPT",
     "GPTBackbone",
     "LSTMBackbone",
