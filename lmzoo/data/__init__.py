@@ -3,7 +3,7 @@
 from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
 from lmzoo.data.files import cache_dir, download, read_text
 from lmzoo.data.pipelines import language_model_dataset
-from lmzoo.data.preprocessors import CausalLMPreprocessor
+from lmzoo.data.preprocessors import BertPreprocessor, CausalLMPreprocessor
 from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
 from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
@@ -12,6 +12,7 @@ from lmzoo.data.wordpiece import WordPieceTokenizer
 
 __all__ = [
     "CORPORA",
+    "BertPreprocessor",
     "CausalLMPreprocessor",
     "CharTokenizer",
     "Corpus",

@@ -1,7 +1,12 @@
 """WordPiece tokenization (BERT's), on tensorflow-text's `BertTokenizer`."""
 
+import json
+import pathlib
+
 import keras
 import tensorflow as tf
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -73,6 +78,86 @@ class WordPieceTokenizer(keras.layers.Layer):
         """
         with open(path, encoding="utf-8") as file:
             return cls(file.read().splitlines(), **kwargs)
+
+    @classmethod
+    def from_huggingface(cls, path):
+        """The tokenizer of a Hugging Face BERT folder.
+
+        Reads `vocab.txt`, and `do_lower_case` from `tokenizer_config.json`
+        when there is one (uncased when absent, as `BertTokenizer`).
+
+        Args:
+            path: the folder.
+
+        Returns:
+            A `WordPieceTokenizer`.
+        """
+        path = pathlib.Path(path)
+        config_path = path / "tokenizer_config.json"
+        config = {}
+        if config_path.is_file():
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        if not (path / "vocab.txt").is_file():
+            raise FileNotFoundError(f"{path / 'vocab.txt'} not found.")
+        return cls.from_vocabulary_file(
+            path / "vocab.txt",
+            lowercase=config.get("do_lower_case", True),
+            unknown_token=config.get("unk_token", "[UNK]"),
+        )
+
+    @classmethod
+    def train(
+        cls,
+        texts,
+        vocabulary_size,
+        lowercase=True,
+        special_tokens=SPECIAL_TOKENS,
+    ):
+        """Learns a WordPiece vocabulary from text with tensorflow-text's builder.
+
+        Args:
+            texts: a `tf.data.Dataset` of strings, or a list of strings.
+            vocabulary_size: int. Target size; the builder may return a few
+                pieces fewer.
+            lowercase: bool. Lower-case and strip accents first.
+            special_tokens: tokens placed first, in order (`[PAD]` gets 0).
+
+        Returns:
+            A `WordPieceTokenizer` over the learned vocabulary.
+
+        Example:
+        >>> tokenizer = WordPieceTokenizer.train(
+        ...     ["the cat sat", "the hat", "a cat"] * 10, vocabulary_size=40)
+        >>> tokenizer.vocabulary[:3], "cat" in tokenizer.vocabulary
+        (['[PAD]', '[UNK]', '[CLS]'], True)
+        """
+        from tensorflow_text.tools.wordpiece_vocab import bert_vocab_from_dataset
+
+        if not isinstance(texts, tf.data.Dataset):
+            texts = tf.data.Dataset.from_tensor_slices(tf.constant(list(texts)))
+        special_tokens = list(special_tokens)
+        if "[UNK]" not in special_tokens:
+            raise ValueError("special_tokens must include [UNK].")
+        vocabulary = bert_vocab_from_dataset.bert_vocab_from_dataset(
+            texts.batch(1024).prefetch(2),
+            vocab_size=vocabulary_size,
+            reserved_tokens=special_tokens,
+            bert_tokenizer_params={"lower_case": lowercase},
+        )
+        return cls(vocabulary, lowercase=lowercase)
+
+    def save_vocabulary(self, path):
+        """Writes the vocabulary as a `vocab.txt` (one piece per line).
+
+        Args:
+            path: the file to write.
+
+        Returns:
+            The path.
+        """
+        path = pathlib.Path(path)
+        path.write_text("\n".join(self.vocabulary) + "\n", encoding="utf-8")
+        return path
 
     @property
     def vocabulary_size(self):

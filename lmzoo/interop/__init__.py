@@ -1,6 +1,10 @@
-"""Hugging Face safetensors checkpoints -> lmzoo weights, without PyTorch."""
+"""Hugging Face safetensors checkpoints -> lmzoo weights, without PyTorch.
 
-from lmzoo.interop.bert import load_hf_bert
-from lmzoo.interop.gpt2 import load_hf_gpt2
+Users call `GPT.from_huggingface`, `BertBackbone.from_huggingface`, a BERT
+task's `from_huggingface` or `SentenceEncoder.from_huggingface`; this package
+holds the one loader module they share.
+"""
 
-__all__ = ["load_hf_bert", "load_hf_gpt2"]
+from lmzoo.interop import huggingface
+
+__all__ = ["huggingface"]

@@ -1,8 +1,11 @@
 """BERT (Devlin et al., 2019): a bidirectional post-LN encoder and its task heads."""
 
+import pathlib
+
 import keras
 from keras import ops
 
+from lmzoo.interop import huggingface
 from lmzoo.layers import TransformerEncoderBlock
 from lmzoo.layers.heads import MaskedLMHead
 from lmzoo.models.inputs import check_positive_int, unpack_inputs
@@ -140,6 +143,30 @@ class BertBackbone(keras.Model):
             x = block(x, padding_mask=padding_mask, training=training)
         return {"sequence_output": x, "pooled_output": self.pooler(x[:, 0])}
 
+    @classmethod
+    def from_huggingface(cls, path, **kwargs):
+        """Builds a backbone holding a Hugging Face BERT checkpoint's weights.
+
+        Reads `config.json` and `model.safetensors` (no PyTorch). Every
+        tensor is used: a missing, unknown or mis-shaped one is an error that
+        names it. Pre-training head tensors (`cls.*`) are left aside; load
+        them with `BertPretrainer.from_huggingface`.
+
+        Args:
+            path: a folder written by `save_pretrained`.
+            **kwargs: other constructor arguments (`dtype`, `dropout`, `name`).
+
+        Returns:
+            A built `BertBackbone`.
+
+        Example:
+        >>> backbone = BertBackbone.from_huggingface("../shared/fixtures/hf_tiny_bert")
+        >>> backbone.num_layers, backbone.hidden_dim, backbone.vocabulary_size
+        (2, 32, 101)
+        """
+        config, tensors = huggingface.read_checkpoint(path, "bert")
+        return _backbone_from_checkpoint(cls, config, tensors, kwargs)
+
     def get_config(self):
         return super().get_config() | {
             "vocabulary_size": self.vocabulary_size,
@@ -152,6 +179,18 @@ class BertBackbone(keras.Model):
             "dropout": self.dropout,
             "layer_norm_epsilon": self.layer_norm_epsilon,
         }
+
+
+def _backbone_from_checkpoint(backbone_class, config, tensors, kwargs):
+    backbone = backbone_class(**huggingface.bert_arguments(config), **kwargs)
+    backbone(ops.zeros((1, 1), "int32"))
+    huggingface.assign(
+        huggingface.bert_targets(backbone),
+        tensors,
+        "bert",
+        unused=huggingface.bert_head_names(tensors),
+    )
+    return backbone
 
 
 class _BertTask(Task):
@@ -167,6 +206,48 @@ class _BertTask(Task):
     ):
         backbone = backbone_from(BertBackbone, backbone, backbone_arguments)
         super().__init__(backbone, preprocessor, name=name, trainable=trainable)
+
+    @classmethod
+    def from_huggingface(cls, path, sequence_length=128, dtype=None, **kwargs):
+        """This task over a Hugging Face BERT checkpoint's backbone.
+
+        The backbone's weights come from the checkpoint
+        (`BertBackbone.from_huggingface`); the task's own head starts new.
+        With a `vocab.txt` in the folder, the task also gets a
+        `BertPreprocessor`, so it takes strings.
+
+        Args:
+            path: a folder written by `save_pretrained`.
+            sequence_length: int. The preprocessor's packed length.
+            dtype: optional dtype policy (`"mixed_bfloat16"`).
+            **kwargs: the task's own arguments (`num_classes`, `name`).
+
+        Returns:
+            The task model, built.
+
+        Example:
+        >>> model = BertClassifier.from_huggingface(
+        ...     "../shared/fixtures/hf_tiny_bert", num_classes=3)
+        >>> model(keras.ops.ones((1, 4), "int32")).shape
+        TensorShape([1, 3])
+        """
+        from lmzoo.data.preprocessors import BertPreprocessor
+
+        config, tensors = huggingface.read_checkpoint(path, "bert")
+        backbone_kwargs = {} if dtype is None else {"dtype": dtype}
+        backbone = _backbone_from_checkpoint(
+            BertBackbone, config, tensors, backbone_kwargs
+        )
+        preprocessor = None
+        if (pathlib.Path(path) / "vocab.txt").is_file():
+            preprocessor = BertPreprocessor.from_huggingface(path, sequence_length)
+        model = cls(backbone=backbone, preprocessor=preprocessor, **kwargs)
+        model(ops.zeros((1, 1), "int32"))
+        model._load_head_weights(tensors)
+        return model
+
+    def _load_head_weights(self, tensors):
+        """Takes the checkpoint's weights for this task's head, if it has any."""
 
     def _dense(self, units, name, activation=None):
         return keras.layers.Dense(
@@ -297,6 +378,27 @@ class BertPretrainer(_BertTask):
             name="masked_lm_head",
         )
         self.next_sentence_dense = self._dense(2, "next_sentence_logits")
+
+    def _load_head_weights(self, tensors):
+        """Copies the masked-LM head, and the next-sentence head if present.
+
+        Raises:
+            ValueError: the checkpoint has no masked-LM head (a `BertModel`).
+        """
+        heads = {name: tensors[name] for name in huggingface.bert_head_names(tensors)}
+        if "cls.predictions.bias" not in heads:
+            raise ValueError(
+                "This checkpoint has no masked-LM head (cls.predictions.*); load "
+                "its backbone with BertBackbone.from_huggingface."
+            )
+        next_sentence = (
+            self.next_sentence_dense if "cls.seq_relationship.weight" in heads else None
+        )
+        huggingface.assign(
+            huggingface.bert_pretraining_targets(self.masked_lm_head, next_sentence),
+            heads,
+            "bert",
+        )
 
     def call(self, inputs, training=None):
         outputs = self.backbone(inputs, training=training)

@@ -5,6 +5,7 @@ from keras import ops
 
 from lmzoo.data.preprocessors import CausalLMPreprocessor
 from lmzoo.generation.mixin import GenerationMixin
+from lmzoo.interop import huggingface
 from lmzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
 from lmzoo.models.inputs import check_positive_int, unpack_inputs
 from lmzoo.models.task import Task, backbone_from, refuse_encoder_outputs
@@ -236,6 +237,36 @@ class GPT(GenerationMixin, Task):
         if tokenizer is not None and preprocessor is None:
             preprocessor = CausalLMPreprocessor(tokenizer, backbone.max_sequence_length)
         super().__init__(backbone, preprocessor, name=name, trainable=trainable)
+
+    @classmethod
+    def from_huggingface(cls, path, tokenizer=None, **kwargs):
+        """A `GPT` holding a Hugging Face GPT-2 checkpoint's weights.
+
+        Reads `config.json` and `model.safetensors` (no PyTorch). Every
+        tensor is used: a missing, unknown or mis-shaped one is an error that
+        names it. The LM head is tied to the token embedding in both.
+
+        Args:
+            path: a folder written by `save_pretrained`.
+            tokenizer: optional tokenizer layer (GPT-2's byte-level BPE is not
+                one of lmzoo's; give your own to generate from strings).
+            **kwargs: other `GPTBackbone` arguments (`dtype`, `dropout`).
+
+        Returns:
+            A built `GPT`.
+
+        Example:
+        >>> model = GPT.from_huggingface("../shared/fixtures/hf_tiny_gpt2")
+        >>> model.backbone.num_layers, model.vocabulary_size
+        (2, 101)
+        """
+        config, tensors = huggingface.read_checkpoint(path, "gpt2")
+        model = cls(
+            tokenizer=tokenizer, **huggingface.gpt2_arguments(config), **kwargs
+        )
+        model(ops.zeros((1, 1), "int32"))
+        huggingface.assign(huggingface.gpt2_targets(model.backbone), tensors, "gpt2")
+        return model
 
     @property
     def vocabulary_size(self):

@@ -2,7 +2,6 @@ import numpy as np
 import pytest
 
 from lmzoo.generation import prepare_prompts
-from lmzoo.interop import load_hf_gpt2
 from lmzoo.models import GPT, LSTMLanguageModel
 from tests.conftest import SHARED_DATA
 from tests.generation.reference import generate_ids, token_log_probabilities
@@ -149,7 +148,7 @@ def test_prompt_plus_new_tokens_must_fit_the_model():
 
 def test_hf_tiny_gpt2_reproduces_the_fixture():
     reference = np.load(FIXTURE / "reference.npz")
-    model = load_hf_gpt2(FIXTURE)
+    model = GPT.from_huggingface(FIXTURE)
     np.testing.assert_allclose(
         model(reference["input_ids"].astype("int32")), reference["logits"], atol=1e-4
     )

@@ -1,0 +1,318 @@
+"""Hugging Face checkpoints (`config.json` + `model.safetensors`), without PyTorch.
+
+One module maps tensor names for every family lmzoo reads (BERT, GPT-2).
+It knows nothing of lmzoo's model classes: a model's `from_huggingface`
+reads the folder here, builds itself from the arguments here, and hands
+its variables to `assign`, which checks every tensor before it writes one.
+"""
+
+import json
+import pathlib
+
+ARCHITECTURES = {
+    "bert": ("BertModel", "BertForMaskedLM", "BertForPreTraining"),
+    "gpt2": ("GPT2Model", "GPT2LMHeadModel"),
+}
+_PREFIXES = {"bert": "bert.", "gpt2": "transformer."}
+# Tensors that hold nothing to load: tied copies of the token embedding and
+# buffers that are fixed functions of the shape.
+_DERIVED = {
+    "bert": ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias"),
+    "gpt2": ("lm_head.weight",),
+}
+_BUFFERS = {
+    "bert": ("embeddings.position_ids",),
+    "gpt2": (".attn.bias", ".attn.masked_bias"),
+}
+_GPT2_ACTIVATIONS = {"gelu_new": "gelu_approximate", "gelu": "gelu", "relu": "relu"}
+
+
+def read_checkpoint(folder, family):
+    """Reads a Hugging Face folder of the given family.
+
+    Args:
+        folder: path holding `config.json` and `model.safetensors` (as
+            `save_pretrained` writes them).
+        family: `"bert"` or `"gpt2"`.
+
+    Returns:
+        `(config, tensors)`: the parsed `config.json` and a dict of NumPy
+        arrays named without the family's prefix (`bert.`, `transformer.`).
+
+    Raises:
+        FileNotFoundError: a file is missing.
+        ValueError: an `architectures` entry lmzoo does not read, or a
+            `model.safetensors` that is not a readable safetensors file.
+
+    Example:
+    >>> config, tensors = read_checkpoint("../shared/fixtures/hf_tiny_bert", "bert")
+    >>> config["hidden_size"], tensors["embeddings.word_embeddings.weight"].shape
+    (32, (101, 32))
+    """
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    folder = pathlib.Path(folder)
+    for name in ("config.json", "model.safetensors"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(
+                f"{folder / name} not found: expected a Hugging Face {family} "
+                "folder written by save_pretrained."
+            )
+    config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    unsupported = [
+        name
+        for name in config.get("architectures") or []
+        if name not in ARCHITECTURES[family]
+    ]
+    if unsupported:
+        raise ValueError(
+            f"Unsupported architecture {', '.join(unsupported)} in "
+            f"{folder / 'config.json'}; lmzoo reads {', '.join(ARCHITECTURES[family])}."
+        )
+    path = folder / "model.safetensors"
+    try:
+        tensors = load_file(path)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise ValueError(f"{path} is not a readable safetensors file: {error}") from None
+    prefix = _PREFIXES[family]
+    return config, {name.removeprefix(prefix): value for name, value in tensors.items()}
+
+
+def bert_arguments(config):
+    """`BertBackbone` arguments from a BERT `config.json`.
+
+    Args:
+        config: dict, the parsed `config.json`.
+
+    Returns:
+        dict of constructor arguments.
+
+    Raises:
+        ValueError: an activation other than the exact GELU.
+
+    Example:
+    >>> bert_arguments({"vocab_size": 9, "num_hidden_layers": 1,
+    ...     "num_attention_heads": 2, "hidden_size": 4, "intermediate_size": 8,
+    ...     "max_position_embeddings": 16, "type_vocab_size": 2,
+    ...     "layer_norm_eps": 1e-12})["hidden_dim"]
+    4
+    """
+    if config.get("hidden_act", "gelu") != "gelu":
+        raise ValueError(
+            f"Unsupported hidden_act {config['hidden_act']!r}; lmzoo's BERT uses "
+            "the exact 'gelu'."
+        )
+    return {
+        "vocabulary_size": config["vocab_size"],
+        "num_layers": config["num_hidden_layers"],
+        "num_heads": config["num_attention_heads"],
+        "hidden_dim": config["hidden_size"],
+        "intermediate_dim": config["intermediate_size"],
+        "max_sequence_length": config["max_position_embeddings"],
+        "num_segments": config["type_vocab_size"],
+        "layer_norm_epsilon": config["layer_norm_eps"],
+    }
+
+
+def gpt2_arguments(config):
+    """`GPTBackbone` arguments from a GPT-2 `config.json`.
+
+    Args:
+        config: dict, the parsed `config.json`.
+
+    Returns:
+        dict of constructor arguments.
+
+    Raises:
+        ValueError: an activation or attention variant lmzoo's GPT lacks.
+
+    Example:
+    >>> gpt2_arguments({"vocab_size": 9, "n_positions": 16, "n_layer": 1,
+    ...     "n_head": 2, "n_embd": 4, "layer_norm_epsilon": 1e-5})["activation"]
+    'gelu_approximate'
+    """
+    activation = config.get("activation_function", "gelu_new")
+    if activation not in _GPT2_ACTIVATIONS:
+        raise ValueError(f"Unsupported GPT-2 activation_function {activation!r}.")
+    if config.get("scale_attn_by_inverse_layer_idx") or config.get(
+        "reorder_and_upcast_attn"
+    ):
+        raise ValueError("GPT-2 attention-scaling variants are not supported.")
+    hidden_dim = config["n_embd"]
+    return {
+        "vocabulary_size": config["vocab_size"],
+        "max_sequence_length": config["n_positions"],
+        "num_layers": config["n_layer"],
+        "num_heads": config["n_head"],
+        "hidden_dim": hidden_dim,
+        "intermediate_dim": config.get("n_inner") or 4 * hidden_dim,
+        "activation": _GPT2_ACTIVATIONS[activation],
+        "layer_norm_epsilon": config["layer_norm_epsilon"],
+    }
+
+
+def _dense(prefix, layer, transposed):
+    return {
+        f"{prefix}.weight": (layer.kernel, transposed),
+        f"{prefix}.bias": (layer.bias, False),
+    }
+
+
+def _norm(prefix, layer):
+    return {
+        f"{prefix}.weight": (layer.gamma, False),
+        f"{prefix}.bias": (layer.beta, False),
+    }
+
+
+def bert_targets(backbone):
+    """Checkpoint name -> `(variable, transposed)` for a built `BertBackbone`.
+
+    PyTorch's `Linear` stores `[out, in]`, a Keras kernel `[in, out]`, so
+    dense weights are transposed.
+
+    Args:
+        backbone: a built `lmzoo.models.BertBackbone`.
+
+    Returns:
+        dict.
+    """
+    targets = {
+        "embeddings.word_embeddings.weight": (backbone.token_embedding.embeddings, False),
+        "embeddings.position_embeddings.weight": (
+            backbone.position_embedding.embeddings,
+            False,
+        ),
+        "embeddings.token_type_embeddings.weight": (
+            backbone.segment_embedding.embeddings,
+            False,
+        ),
+        **_norm("embeddings.LayerNorm", backbone.embedding_layer_norm),
+        **_dense("pooler.dense", backbone.pooler, True),
+    }
+    for index, block in enumerate(backbone.blocks):
+        prefix = f"encoder.layer.{index}"
+        attention = block.self_attention
+        for name, layer in [
+            ("attention.self.query", attention.query_dense),
+            ("attention.self.key", attention.key_dense),
+            ("attention.self.value", attention.value_dense),
+            ("attention.output.dense", attention.output_dense),
+            ("intermediate.dense", block.feedforward_intermediate),
+            ("output.dense", block.feedforward_output),
+        ]:
+            targets |= _dense(f"{prefix}.{name}", layer, True)
+        targets |= _norm(
+            f"{prefix}.attention.output.LayerNorm", block.self_attention_layer_norm
+        )
+        targets |= _norm(f"{prefix}.output.LayerNorm", block.feedforward_layer_norm)
+    return targets
+
+
+def bert_pretraining_targets(masked_lm_head, next_sentence_dense=None):
+    """Checkpoint name -> `(variable, transposed)` for BERT's pre-training heads.
+
+    Args:
+        masked_lm_head: a built `lmzoo.layers.MaskedLMHead`.
+        next_sentence_dense: optional built 2-way `Dense` (the NSP head).
+
+    Returns:
+        dict.
+    """
+    targets = {
+        **_dense("cls.predictions.transform.dense", masked_lm_head.transform, True),
+        **_norm("cls.predictions.transform.LayerNorm", masked_lm_head.layer_norm),
+        "cls.predictions.bias": (masked_lm_head.bias, False),
+    }
+    if next_sentence_dense is not None:
+        targets |= _dense("cls.seq_relationship", next_sentence_dense, True)
+    return targets
+
+
+def bert_head_names(tensors):
+    """The names of BERT pre-training head tensors in a checkpoint.
+
+    A backbone loaded alone leaves these aside; any other unknown tensor is
+    an error.
+
+    Args:
+        tensors: dict of checkpoint tensors.
+
+    Returns:
+        set of names starting `cls.`.
+    """
+    return {name for name in tensors if name.startswith("cls.")}
+
+
+def gpt2_targets(backbone):
+    """Checkpoint name -> `(variable, transposed)` for a built `GPTBackbone`.
+
+    GPT-2's `Conv1D` stores `[in, out]` like a Keras kernel, so nothing is
+    transposed; `attn.c_attn` packs query | key | value along its output
+    axis, as lmzoo's fused projection does.
+
+    Args:
+        backbone: a built `lmzoo.models.GPTBackbone`.
+
+    Returns:
+        dict.
+    """
+    targets = {
+        "wte.weight": (backbone.embedding.token_embedding.embeddings, False),
+        "wpe.weight": (backbone.embedding.position_embedding.embeddings, False),
+        **_norm("ln_f", backbone.final_layer_norm),
+    }
+    for index, block in enumerate(backbone.blocks):
+        prefix = f"h.{index}"
+        targets |= _norm(f"{prefix}.ln_1", block.self_attention_layer_norm)
+        targets |= _norm(f"{prefix}.ln_2", block.feedforward_layer_norm)
+        for name, layer in [
+            ("attn.c_attn", block.self_attention.qkv_dense),
+            ("attn.c_proj", block.self_attention.output_dense),
+            ("mlp.c_fc", block.feedforward_intermediate),
+            ("mlp.c_proj", block.feedforward_output),
+        ]:
+            targets |= _dense(f"{prefix}.{name}", layer, False)
+    return targets
+
+
+def assign(targets, tensors, family, unused=()):
+    """Copies checkpoint tensors into variables, after checking all of them.
+
+    Every variable needs its tensor with its shape, and every tensor must be
+    used, derived (tied copies, fixed buffers) or named in `unused`. Nothing
+    is written unless all checks pass.
+
+    Args:
+        targets: dict, name -> `(variable, transposed)`.
+        tensors: dict of NumPy arrays from `read_checkpoint`.
+        family: `"bert"` or `"gpt2"`.
+        unused: names the caller knows and leaves aside.
+
+    Raises:
+        ValueError: a missing, extra or mis-shaped tensor, by name.
+    """
+    missing = sorted(set(targets) - set(tensors))
+    if missing:
+        raise ValueError(f"The checkpoint has no tensor {', '.join(missing)}.")
+    extra = sorted(
+        name
+        for name in set(tensors) - set(targets) - set(unused)
+        if name not in _DERIVED[family] and not name.endswith(_BUFFERS[family])
+    )
+    if extra:
+        raise ValueError(f"Checkpoint tensors lmzoo does not know: {', '.join(extra)}.")
+    values = {}
+    for name, (variable, transposed) in targets.items():
+        value = tensors[name].T if transposed else tensors[name]
+        if tuple(variable.shape) != value.shape:
+            raise ValueError(
+                f"Checkpoint tensor {name} has shape {tensors[name].shape}; the "
+                f"config asks for {tuple(variable.shape)}"
+                + (" (transposed)" if transposed else "")
+                + "."
+            )
+        values[name] = value
+    for name, (variable, _) in targets.items():
+        variable.assign(values[name])
