@@ -188,7 +188,9 @@ class BertPreprocessor(keras.layers.Layer):
         texts = [tf.convert_to_tensor(segment) for segment in segments]
         for text in texts:
             if text.dtype != tf.string:
-                raise ValueError(f"A preprocessor takes strings, got {text.dtype.name}.")
+                raise ValueError(
+                    f"A preprocessor takes strings, got {text.dtype.name}."
+                )
         single = texts[0].shape.rank == 0
         pieces = [self.tokenizer(text[None] if single else text) for text in texts]
         budget = self.sequence_length - len(pieces) - 1

@@ -74,7 +74,8 @@ def read_checkpoint(folder, family):
     try:
         tensors = load_file(path)
     except (SafetensorError, OSError, ValueError) as error:
-        raise ValueError(f"{path} is not a readable safetensors file: {error}") from None
+        message = f"{path} is not a readable safetensors file: {error}"
+        raise ValueError(message) from None
     prefix = _PREFIXES[family]
     return config, {name.removeprefix(prefix): value for name, value in tensors.items()}
 
@@ -179,7 +180,10 @@ def bert_targets(backbone):
         dict.
     """
     targets = {
-        "embeddings.word_embeddings.weight": (backbone.token_embedding.embeddings, False),
+        "embeddings.word_embeddings.weight": (
+            backbone.token_embedding.embeddings,
+            False,
+        ),
         "embeddings.position_embeddings.weight": (
             backbone.position_embedding.embeddings,
             False,

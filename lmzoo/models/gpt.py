@@ -261,9 +261,7 @@ class GPT(GenerationMixin, Task):
         (2, 101)
         """
         config, tensors = huggingface.read_checkpoint(path, "gpt2")
-        model = cls(
-            tokenizer=tokenizer, **huggingface.gpt2_arguments(config), **kwargs
-        )
+        model = cls(tokenizer=tokenizer, **huggingface.gpt2_arguments(config), **kwargs)
         model(ops.zeros((1, 1), "int32"))
         huggingface.assign(huggingface.gpt2_targets(model.backbone), tensors, "gpt2")
         return model

@@ -121,9 +121,11 @@ def test_the_preprocessor_runs_in_tf_data_and_in_a_saved_model(tmp_path):
 
 
 def test_a_vocabulary_trained_on_wikitext_covers_it_without_unknowns(tmp_path):
-    lines = (SHARED_DATA / "wikitext-2" / "wiki.valid.tokens").read_text(
-        encoding="utf-8"
-    ).splitlines()[:3000]
+    lines = (
+        (SHARED_DATA / "wikitext-2" / "wiki.valid.tokens")
+        .read_text(encoding="utf-8")
+        .splitlines()[:3000]
+    )
     tokenizer = WordPieceTokenizer.train(lines, vocabulary_size=800)
     assert tokenizer.vocabulary[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
     assert 600 < tokenizer.vocabulary_size <= 800

@@ -30,7 +30,10 @@ def _edit_tensors(folder, edit):
 
 @pytest.mark.parametrize(
     ("name", "load"),
-    [("hf_tiny_bert", BertBackbone.from_huggingface), ("hf_tiny_gpt2", GPT.from_huggingface)],
+    [
+        ("hf_tiny_bert", BertBackbone.from_huggingface),
+        ("hf_tiny_gpt2", GPT.from_huggingface),
+    ],
 )
 def test_a_checkpoint_whose_shapes_do_not_match_its_config_is_named(
     name, load, tmp_path
@@ -38,7 +41,8 @@ def test_a_checkpoint_whose_shapes_do_not_match_its_config_is_named(
     folder = _copy(tmp_path, name)
     key = "intermediate_size" if name == "hf_tiny_bert" else "n_inner"
     _edit_config(folder, **{key: 48})
-    tensor = "intermediate.dense.weight" if name == "hf_tiny_bert" else "mlp.c_fc.weight"
+    bert = name == "hf_tiny_bert"
+    tensor = "intermediate.dense.weight" if bert else "mlp.c_fc.weight"
     with pytest.raises(ValueError, match=f"{tensor} has shape"):
         load(folder)
 
@@ -71,7 +75,7 @@ def test_an_extra_tensor_is_named(tmp_path):
 def test_an_unsupported_architecture_is_named(tmp_path):
     folder = _copy(tmp_path, "hf_tiny_bert")
     _edit_config(folder, architectures=["BertForQuestionAnswering"])
-    with pytest.raises(ValueError, match="Unsupported architecture BertForQuestionAnswering"):
+    with pytest.raises(ValueError, match="architecture BertForQuestionAnswering"):
         BertBackbone.from_huggingface(folder)
     with pytest.raises(ValueError, match="Unsupported architecture BertForMaskedLM"):
         GPT.from_huggingface(FIXTURES / "hf_tiny_bert")
@@ -83,7 +87,7 @@ def test_a_corrupt_safetensors_file_is_named(damage, tmp_path):
     path = folder / "model.safetensors"
     data = path.read_bytes()
     path.write_bytes(b"not a safetensors file" if damage == "garbage" else data[:5000])
-    with pytest.raises(ValueError, match="model.safetensors is not a readable safetensors"):
+    with pytest.raises(ValueError, match="safetensors is not a readable safetensors"):
         BertBackbone.from_huggingface(folder)
 
 
