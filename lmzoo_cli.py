@@ -62,6 +62,14 @@ def _probability(text):
     return value
 
 
+def _npy_file(text):
+    if not text.endswith(".npy"):
+        raise argparse.ArgumentTypeError(
+            f"must end in .npy (numpy.save's format), got {text!r}"
+        )
+    return text
+
+
 def _add_common(parser):
     parser.add_argument(
         "--verbose",
@@ -272,6 +280,37 @@ def build_parser():
         help="let the model emit the unknown token <unk>",
     )
     _add_common(generate)
+
+    embed = commands.add_parser(
+        "embed",
+        help="embed sentences with a sentence encoder; writes a .npy file",
+        description="Embeds each line of a UTF-8 text file with a sentence "
+        "encoder (mean pooling, L2-normalised), batched by length, and writes "
+        "the [lines, width] float32 array with numpy.save.",
+        **formatter,
+    )
+    embed.add_argument(
+        "--model",
+        required=True,
+        help="a Hugging Face BERT or sentence-transformers folder "
+        "(config.json, model.safetensors, vocab.txt)",
+    )
+    embed.add_argument(
+        "--input", required=True, help="a UTF-8 text file, one sentence per line"
+    )
+    embed.add_argument(
+        "--output", required=True, type=_npy_file, help="the .npy file to write"
+    )
+    embed.add_argument(
+        "--batch-size", type=positive_int, default=32, help="sentences per batch"
+    )
+    embed.add_argument(
+        "--max-length",
+        type=positive_int,
+        help="tokens per sentence, [CLS] and [SEP] included (default: the "
+        "folder's max_seq_length, else 128)",
+    )
+    _add_common(embed)
 
     presets = commands.add_parser(
         "presets",

@@ -5,6 +5,7 @@ import pathlib
 import time
 
 import keras
+import numpy as np
 
 from lmzoo import models
 from lmzoo.data import CORPORA
@@ -80,7 +81,7 @@ def _compare(args):
 def _train(args):
     from lmzoo.experiments import train_preset
 
-    models.get_preset(args.preset)
+    models.get_preset(args.preset, language_model=True)
     run_dir = pathlib.Path(
         args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
@@ -140,8 +141,8 @@ def _generate(args):
 def _presets(args):
     rows = [("preset", "model", "parameters", "for corpus", "size")]
     for name, preset in models.PRESETS.items():
-        corpus = get_recipe(name).corpus
-        vocabulary_size = CORPORA[corpus].vocabulary_size
+        corpus = get_recipe(name).corpus if preset.is_language_model else "-"
+        vocabulary_size = preset.vocabulary_size or CORPORA[corpus].vocabulary_size
         model = models.get(name, vocabulary_size)
         model(keras.ops.zeros((1, 1), "int32"))
         rows.append(
@@ -161,9 +162,35 @@ def _presets(args):
     return 0
 
 
+def _embed(args):
+    from lmzoo.data import read_text
+
+    output = pathlib.Path(args.output)
+    sentences = read_text(args.input).splitlines()
+    encoder = models.SentenceEncoder.from_huggingface(
+        args.model, sequence_length=args.max_length
+    )
+    start = time.perf_counter()
+    embeddings = encoder.encode(sentences, batch_size=args.batch_size)
+    seconds = time.perf_counter() - start
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".{output.name}.partial.npy")
+    np.save(partial, embeddings)
+    partial.replace(output)
+    summary = {
+        "sentences": len(sentences),
+        "dimensions": int(embeddings.shape[1]),
+        "output": str(output),
+        "sentences_per_s": round(len(sentences) / seconds, 1),
+    }
+    print(json.dumps(summary))
+    return 0
+
+
 _COMMANDS = {
     "compare": _compare,
     "train": _train,
     "generate": _generate,
+    "embed": _embed,
     "presets": _presets,
 }

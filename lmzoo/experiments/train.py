@@ -129,7 +129,7 @@ def train_preset(
     >>> result["steps"], result["train_tokens"], sorted(result)[:3]
     (2, 8192, ['corpus', 'curve', 'parameters'])
     """
-    models.get_preset(preset)
+    models.get_preset(preset, language_model=True)
     recipe = get_recipe(preset).updated(learning_rate=learning_rate, **recipe)
     budget = {
         "max_steps": max_steps,

@@ -15,6 +15,7 @@ from lmzoo.models.gpt import GPT, GPTBackbone
 from lmzoo.models.legacy import upgrade_keras_file
 from lmzoo.models.lstm import LSTMBackbone, LSTMLanguageModel
 from lmzoo.models.presets import PRESETS, Preset, get, get_preset
+from lmzoo.models.sentence_encoder import SentenceEncoder
 from lmzoo.models.task import Task
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "LSTMLanguageModel",
     "PRESETS",
     "Preset",
+    "SentenceEncoder",
     "Task",
     "get",
     "get_preset",

@@ -6,6 +6,7 @@ A preset says what a model is; how it trains is its recipe,
 
 import dataclasses
 
+from lmzoo.models.bert import BertPretrainer
 from lmzoo.models.gpt import GPT
 from lmzoo.models.inputs import check_positive_int
 from lmzoo.models.lstm import LSTMLanguageModel
@@ -16,8 +17,12 @@ class Preset:
     """A named model configuration.
 
     Args:
-        model_class: the task class (`GPT`, `LSTMLanguageModel`).
+        model_class: the task class (`GPT`, `LSTMLanguageModel`,
+            `BertPretrainer`).
         arguments: constructor arguments (all but `vocabulary_size`).
+        vocabulary_size: optional int. The vocabulary the shape was made for
+            (BERT's 30,522 WordPiece ids); language models take their
+            corpus's.
 
     Example:
     >>> Preset(GPT, {"num_layers": 1, "hidden_dim": 16}).summary()
@@ -26,6 +31,12 @@ class Preset:
 
     model_class: type
     arguments: dict
+    vocabulary_size: int | None = None
+
+    @property
+    def is_language_model(self):
+        """Whether `lmzoo train` and `compare` can train it (it generates)."""
+        return hasattr(self.model_class, "generate")
 
     def summary(self):
         """The preset's shape in a few words.
@@ -103,36 +114,69 @@ PRESETS = {
     ),
 }
 
+_BERT_VOCABULARY = 30522
 
-def get_preset(name):
+
+def _bert(num_layers, hidden_dim, num_heads):
+    arguments = {
+        "num_layers": num_layers,
+        "num_heads": num_heads,
+        "hidden_dim": hidden_dim,
+        "intermediate_dim": 4 * hidden_dim,
+        "max_sequence_length": 512,
+    }
+    return Preset(BertPretrainer, arguments, _BERT_VOCABULARY)
+
+
+# Google's compact BERTs (Turc et al., 2019), BERT-base (Devlin et al., 2019)
+# and all-MiniLM-L6-v2's shape (Wang et al., 2020).
+PRESETS |= {
+    "bert-tiny": _bert(2, 128, 2),
+    "bert-mini": _bert(4, 256, 4),
+    "bert-small": _bert(4, 512, 8),
+    "bert-medium": _bert(8, 512, 8),
+    "bert-base": _bert(12, 768, 12),
+    "minilm-l6": _bert(6, 384, 12),
+}
+
+
+def get_preset(name, language_model=False):
     """Looks up a preset by name.
 
     Args:
         name: str. A key of `PRESETS`.
+        language_model: bool. Accept only presets that `lmzoo train` and
+            `compare` can train.
 
     Returns:
         The `Preset`.
 
     Raises:
-        ValueError: unknown preset; the message lists the known ones.
+        ValueError: unknown preset (or not a language model); the message
+            lists the known ones.
 
     Example:
     >>> get_preset("gpt-mini").model_class.__name__
     'GPT'
     """
-    if name not in PRESETS:
+    known = [n for n, p in PRESETS.items() if p.is_language_model or not language_model]
+    if name in PRESETS and name not in known:
         raise ValueError(
-            f"Unknown preset {name!r}; known presets: {', '.join(PRESETS)}."
+            f"{name!r} is not a language-model preset; language-model presets: "
+            f"{', '.join(known)}."
         )
+    if name not in PRESETS:
+        raise ValueError(f"Unknown preset {name!r}; known presets: {', '.join(known)}.")
     return PRESETS[name]
 
 
-def get(name, vocabulary_size, **overrides):
+def get(name, vocabulary_size=None, **overrides):
     """Builds a model from a named preset.
 
     Args:
         name: str. A key of `lmzoo.models.PRESETS`.
-        vocabulary_size: int. Number of token ids of the tokenizer in use.
+        vocabulary_size: int. Number of token ids of the tokenizer in use;
+            defaults to the preset's own (BERT's 30,522).
         **overrides: constructor arguments that replace the preset's values
             (`tokenizer=...`, `dropout=...`, `dtype="mixed_bfloat16"`, ...).
 
@@ -148,6 +192,10 @@ def get(name, vocabulary_size, **overrides):
     ('GPT', 64)
     """
     preset = get_preset(name)
+    if vocabulary_size is None:
+        vocabulary_size = preset.vocabulary_size
+    if vocabulary_size is None:
+        raise ValueError(f"{name} needs the vocabulary_size of your tokenizer.")
     check_positive_int("vocabulary_size", vocabulary_size)
     arguments = {"name": name.replace("-", "_")} | preset.arguments | overrides
     return preset.model_class(vocabulary_size=vocabulary_size, **arguments)

@@ -7,7 +7,8 @@ from lmzoo import models
 @pytest.mark.parametrize("name", sorted(models.PRESETS))
 def test_every_preset_builds_with_its_arguments(name, token_batch):
     model = models.get(name, vocabulary_size=66)
-    logits = model(token_batch)
+    outputs = model(token_batch)
+    logits = outputs["mlm_logits"] if isinstance(outputs, dict) else outputs
     assert logits.shape == (2, 16, 66) and logits.dtype == "float32"
     config = model.backbone.get_config()
     for argument, value in models.PRESETS[name].arguments.items():
@@ -24,6 +25,28 @@ def test_gpt_mini_sizes_and_overrides():
 def test_unknown_preset_lists_known_ones():
     with pytest.raises(ValueError, match="gpt-mini.*lstm-small|lstm-small.*gpt-mini"):
         models.get("gpt-huge", vocabulary_size=65)
+    with pytest.raises(ValueError, match="'bert-tiny' is not a language-model preset"):
+        models.get_preset("bert-tiny", language_model=True)
+
+
+def test_bert_presets_have_their_published_shapes():
+    expected = {
+        "bert-tiny": (2, 128, 2),
+        "bert-base": (12, 768, 12),
+        "minilm-l6": (6, 384, 12),
+    }
+    for name, (layers, width, heads) in expected.items():
+        preset = models.get_preset(name)
+        arguments = preset.arguments
+        assert preset.vocabulary_size == 30522 and not preset.is_language_model
+        assert (arguments["num_layers"], arguments["hidden_dim"]) == (layers, width)
+        assert arguments["num_heads"] == heads
+        assert arguments["intermediate_dim"] == 4 * width
+    model = models.get("bert-tiny")
+    assert type(model).__name__ == "BertPretrainer"
+    assert model.backbone.vocabulary_size == 30522
+    with pytest.raises(ValueError, match="gpt-mini needs the vocabulary_size"):
+        models.get("gpt-mini")
 
 
 @pytest.mark.parametrize("size", [0, -3, 2.5, True])
@@ -41,8 +64,10 @@ def test_every_preset_has_a_recipe_for_a_known_corpus_and_sums_itself_up():
     from lmzoo.data import CORPORA
     from lmzoo.training import RECIPES, get_recipe
 
-    assert set(RECIPES) == set(models.PRESETS)
-    for name, preset in models.PRESETS.items():
+    language_models = {n for n, p in models.PRESETS.items() if p.is_language_model}
+    assert set(RECIPES) == language_models
+    for name in language_models:
+        preset = models.PRESETS[name]
         assert get_recipe(name).corpus in CORPORA, name
         assert preset.summary().startswith(f"{preset.arguments.get('num_layers', 1)} ")
     assert (
