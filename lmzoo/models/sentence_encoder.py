@@ -141,7 +141,8 @@ class SentenceEncoder(Task):
             `[len(sentences), hidden_dim]` float32 NumPy array, in input order.
 
         Raises:
-            ValueError: the encoder has no preprocessor.
+            ValueError: the encoder has no preprocessor, or `sentences` is a
+                single string.
 
         Example:
         >>> from lmzoo.data import BertPreprocessor, WordPieceTokenizer
@@ -152,6 +153,32 @@ class SentenceEncoder(Task):
         >>> encoder.encode(["a a", "a", "a a a a"]).shape
         (3, 8)
         """
+        embeddings = np.zeros((len(sentences), self.backbone.hidden_dim), "float32")
+        for rows, batch in self.batches(sentences, batch_size, bucket):
+            embeddings[rows] = self._encode_batch(batch).numpy()[: len(rows)]
+        return embeddings
+
+    def batches(self, sentences, batch_size=32, bucket=16):
+        """The batches `encode` runs: sorted by length, padded to buckets.
+
+        Sentences are packed once, sorted longest first, cut into batches of
+        `batch_size`, and each batch is cut to its longest sentence rounded
+        up to a multiple of `bucket`; a short last batch is padded with empty
+        rows to `batch_size`, so that it has a shape seen before.
+
+        Args:
+            sentences: a list (or array) of strings.
+            batch_size: int.
+            bucket: int.
+
+        Yields:
+            `(rows, features)`: the indices of the batch's sentences in
+            `sentences`, and a dict of `[batch_size, width]` NumPy arrays.
+
+        Raises:
+            ValueError: the encoder has no preprocessor, or `sentences` is a
+                single string.
+        """
         if self.preprocessor is None:
             raise ValueError(
                 "This SentenceEncoder has no preprocessor: give it a "
@@ -159,26 +186,23 @@ class SentenceEncoder(Task):
             )
         if isinstance(sentences, str):
             raise ValueError("encode takes a list of strings, not one string.")
-        sentences = list(sentences)
-        if not sentences:
-            return np.zeros((0, self.backbone.hidden_dim), "float32")
-        packed = self.preprocessor(tf.constant(sentences, tf.string))
+        if not len(sentences):
+            return
+        packed = self.preprocessor(tf.constant(list(sentences), tf.string))
         packed = {key: value.numpy() for key, value in packed.items()}
         lengths = packed["padding_mask"].sum(axis=1)
         order = np.argsort(-lengths, kind="stable")
         limit = self.preprocessor.sequence_length
-        embeddings = np.zeros((len(sentences), self.backbone.hidden_dim), "float32")
-        for start in range(0, len(sentences), batch_size):
+        for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             width = min(limit, bucket * math.ceil(lengths[rows].max() / bucket))
             batch = {key: value[rows, :width] for key, value in packed.items()}
-            if len(rows) < batch_size:  # the same shape as full batches: no retrace
+            if len(rows) < batch_size:
                 batch = {
                     key: np.pad(value, [(0, batch_size - len(rows)), (0, 0)])
                     for key, value in batch.items()
                 }
-            embeddings[rows] = self._encode_batch(batch).numpy()[: len(rows)]
-        return embeddings
+            yield rows, batch
 
     def _encode_batch(self, batch):
         if self._compiled_encode is None:

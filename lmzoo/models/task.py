@@ -40,20 +40,25 @@ class Task(keras.Model):
         """The preprocessor's tokenizer, or `None` without a preprocessor."""
         return None if self.preprocessor is None else self.preprocessor.tokenizer
 
-    def _text_batches(self, x, batch_size, shuffle=False):
-        """`x` as preprocessed batches when it is text, else `None`.
+    def _text_batches(self, x, batch_size, shuffle=False, y=None):
+        """`x` (and labels `y`) as preprocessed batches when it is text, else `None`.
 
         A list of strings is shuffled each epoch when `shuffle` (as Keras
-        shuffles arrays); a dataset is taken in its own order.
+        shuffles arrays); a dataset is taken in its own order. A dataset may
+        hold strings or `(strings, labels)` pairs.
         """
         if self.preprocessor is None:
             return None
         if isinstance(x, tf.data.Dataset):
             spec = x.element_spec
-            if isinstance(spec, tf.TensorSpec) and spec.dtype == tf.string:
-                if spec.shape.rank == 0:
+            text = spec[0] if isinstance(spec, tuple) else spec
+            if isinstance(text, tf.TensorSpec) and text.dtype == tf.string:
+                if text.shape.rank == 0:
                     x = x.batch(batch_size or _DEFAULT_BATCH_SIZE)
-                return x.map(self.preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
+                return x.map(
+                    lambda *element: self.preprocessor(*element),
+                    num_parallel_calls=tf.data.AUTOTUNE,
+                )
             return None
         if isinstance(x, str):
             x = [x]
@@ -62,7 +67,11 @@ class Task(keras.Model):
             texts = x.dtype.kind in "SU" or isinstance(x.flat[0], str | bytes)
         if not texts:
             return None
-        dataset = tf.data.Dataset.from_tensor_slices(tf.constant(list(x), tf.string))
+        strings = tf.constant(list(x), tf.string)
+        if y is None:
+            dataset = tf.data.Dataset.from_tensor_slices(strings)
+        else:
+            dataset = tf.data.Dataset.from_tensor_slices((strings, np.asarray(y)))
         if shuffle:
             dataset = dataset.shuffle(len(x), reshuffle_each_iteration=True)
         return self._text_batches(dataset, batch_size)
@@ -77,19 +86,24 @@ class Task(keras.Model):
         **kwargs,
     ):
         """`keras.Model.fit`, which also takes raw strings (see the class doc)."""
-        if validation_data is not None:
+        if isinstance(validation_data, tuple) and len(validation_data) == 2:
+            texts, labels = validation_data
+            validation_data = (
+                self._text_batches(texts, batch_size, y=labels) or validation_data
+            )
+        elif validation_data is not None:
             validation_data = (
                 self._text_batches(validation_data, batch_size) or validation_data
             )
         kwargs["validation_data"] = validation_data
-        batches = self._text_batches(x, batch_size, shuffle)
+        batches = self._text_batches(x, batch_size, shuffle, y)
         if batches is not None:
             return super().fit(batches, shuffle=False, **kwargs)
         return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """`keras.Model.evaluate`, which also takes raw strings."""
-        batches = self._text_batches(x, batch_size)
+        batches = self._text_batches(x, batch_size, y=y)
         if batches is not None:
             return super().evaluate(batches, **kwargs)
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from lmzoo.data import CharTokenizer
+from lmzoo.data import BertPreprocessor, WordPieceTokenizer
 from lmzoo.models.bert import (
     BertBackbone,
     BertClassifier,
@@ -49,26 +49,24 @@ def test_heads_share_one_backbone(token_batch):
     assert shared <= {id(v) for v in tagger.weights}
 
 
-def test_a_classifier_learns_a_real_sst2_batch_in_a_few_steps():
+def test_a_classifier_learns_real_sst2_sentences_from_strings():
     lines = (SHARED_DATA / "sst2" / "train.tsv").read_text().splitlines()[1:33]
     sentences, labels = zip(*(line.rsplit("\t", 1) for line in lines), strict=True)
-    tokenizer = CharTokenizer.from_text("".join(sentences))
-    ids = np.zeros((32, 64), "int32")
-    for row, sentence in enumerate(sentences):
-        encoded = tokenizer.encode(sentence)[:64]
-        ids[row, : len(encoded)] = encoded
-    inputs = {"token_ids": ids, "padding_mask": ids > 0}
-    labels = np.array(labels, "int32")
+    tokenizer = WordPieceTokenizer.train(sentences, vocabulary_size=300)
     model = BertClassifier(
         vocabulary_size=tokenizer.vocabulary_size,
         hidden_dim=32,
         num_heads=2,
         dropout=0.0,
+        preprocessor=BertPreprocessor(tokenizer, sequence_length=64),
     )
     model.compile(
         optimizer=keras.optimizers.Adam(3e-3),
         loss=LanguageModelLoss(),
         jit_compile=True,
     )
-    history = model.fit(inputs, labels, batch_size=32, epochs=25, verbose=0)
+    labels = [int(label) for label in labels]
+    history = model.fit(list(sentences), labels, batch_size=32, epochs=25, verbose=0)
     assert history.history["loss"][-1] < 0.5 * history.history["loss"][0]
+    predicted = model.predict(list(sentences[:8]), verbose=0).argmax(-1)
+    assert (predicted == labels[:8]).mean() >= 0.75
