@@ -23,9 +23,13 @@ import json
 import os
 import pathlib
 import statistics
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# PyTorch probes for Triton (a GPU kernel compiler) on import; Triton's native
+# library crashes a process that already holds TensorFlow. This is a CPU run.
+sys.modules["triton"] = None
 
 import keras  # noqa: E402
 import keras_hub  # noqa: E402

@@ -195,10 +195,13 @@ def test_presets_are_aligned_with_parameter_counts(tmp_path):
     # Parameter counts published in the README's results table.
     assert "818,176" in rows["gpt-mini"] and "4,651,600" in rows["lstm-ptb-small"]
     assert rows["gpt-ptb"].split()[3] == "ptb"
+    # Hugging Face's BertForPreTraining(BertConfig()) has 110,106,428.
+    assert rows["bert-base"].split()[1:4] == ["BertPretrainer", "110,106,428", "-"]
     column = lines[0].index("for corpus")
     assert {line[column:].split()[0] for line in lines[1:]} == {
         "tinyshakespeare",
         "ptb",
+        "-",
     }
 
 

@@ -49,8 +49,12 @@ def run_python(code, folder):
 def test_readme_python_blocks_run_as_written(tmp_path):
     sessions = python_sessions()
     assert len(sessions) >= 4
-    for code in sessions:
-        run_python(code, tmp_path)
+    outputs = [run_python(code, tmp_path).stdout for code in sessions]
+    pairs = zip(sessions, outputs, strict=True)
+    bert = next(out for code, out in pairs if "SentenceEncoder" in code)
+    shape, cosine = bert.splitlines()[0].split(") ")
+    assert shape == "(2, 384" and 0.5 < float(cosine) < 1.0
+    assert bert.splitlines()[1] == "(1, 2)"
     assert (tmp_path / "gpt-mini.keras").is_file()
     assert (tmp_path / "saved_models" / "gpt-mini" / "1" / "saved_model.pb").is_file()
 
@@ -92,8 +96,12 @@ def test_the_models_guide_runs_as_written(tmp_path):
     blocks = [
         code for lang, code in BLOCK.findall(guide.read_text()) if lang == "python"
     ]
-    assert len(blocks) == 2
+    assert len(blocks) == 3
     legacy = README.parent / "tests" / "models" / "legacy" / "gpt.keras"
     (tmp_path / "old.keras").write_bytes(legacy.read_bytes())
     outputs = [run_python(code, tmp_path).stdout for code in blocks]
     assert outputs[0].startswith("ROMEO:") and (tmp_path / "new.keras").is_file()
+    assert outputs[1].splitlines() == [
+        "[0 0 0 0 0 0 0 1 1 1 1 1 0 0 0 0]",
+        "(1, 16, 9)",
+    ]

@@ -11,6 +11,7 @@ from keras import ops
 
 from lmzoo.models.bert import BertBackbone
 from lmzoo.models.task import Task, backbone_from
+from lmzoo.training.xla import default_jit_compile
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -20,9 +21,11 @@ class SentenceEncoder(Task):
     The embedding is the mean of the backbone's sequence output over the
     real tokens (padding excluded), divided by its L2 norm. `encode` sorts
     sentences by length, pads each batch only to its longest sentence
-    rounded up to a multiple of `bucket`, runs one XLA program per padded
-    shape and returns the embeddings in the input order, so a batch of
-    short sentences does not pay for the longest one.
+    rounded up to a multiple of `bucket`, runs one compiled program per
+    padded shape (XLA in float32; oneDNN's bfloat16 kernels under
+    `mixed_bfloat16`, see `lmzoo.training.default_jit_compile`) and returns
+    the embeddings in the input order, so a batch of short sentences does not
+    pay for the longest one.
 
     Args:
         backbone: optional `BertBackbone` (else built from its arguments).
@@ -47,6 +50,8 @@ class SentenceEncoder(Task):
     >>> embeddings.shape, float(keras.ops.norm(embeddings[0]))
     (TensorShape([2, 8]), 1.0)
     """
+
+    prefers_jit_compile = True
 
     def __init__(
         self,
@@ -214,7 +219,7 @@ class SentenceEncoder(Task):
             self._compiled_encode = tf.function(
                 lambda features: self(features, training=False),
                 input_signature=[spec],
-                jit_compile=True,
+                jit_compile=default_jit_compile(self),
             )
         return self._compiled_encode(batch)
 

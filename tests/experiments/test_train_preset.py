@@ -86,6 +86,7 @@ def test_validating_mid_epoch_leaves_the_carried_state_alone(ptb_head):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.serial
 def test_a_wall_clock_budget_stops_real_training_on_time():
     # The LSTM compiles no XLA program, but its first step still traces the
     # train function (about 2 s, more on a loaded machine).

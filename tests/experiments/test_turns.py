@@ -69,6 +69,7 @@ def test_taking_turns_learns_what_training_alone_learns(ptb_head):
             np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.serial
 def test_each_schedule_follows_its_own_share_of_a_wall_clock_budget(shakespeare):
     # A short training split fills the shuffle buffer at once, and one
     # validation at the end keeps the recorder's clock on training alone.
