@@ -28,9 +28,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Two workers (pytest-xdist), then the tests that time themselves, alone.
+# Two workers (pytest-xdist) with one TensorFlow thread each, so that they never
+# fight over the two cores; then the tests that time themselves, alone.
 test: lint
-	$(BIN)/pytest -n 2 -m "not serial"
+	TF_NUM_INTRAOP_THREADS=1 $(BIN)/pytest -n 2 -m "not serial"
 	$(BIN)/pytest -m serial
 
 bench: $(STAMP)

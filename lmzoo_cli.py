@@ -363,9 +363,10 @@ def main(argv=None):
         int exit status: 0, 1 when the command failed, 2 for bad arguments.
 
     Example:
-    >>> main(["presets"])  # doctest: +ELLIPSIS
-    preset ...
-    0
+    >>> main(["generate", "--model", "missing", "--prompt", "ROMEO:"])
+    1
+
+    (stderr: `lmzoo generate: error: No model.keras at missing: ...`)
     """
     args = build_parser().parse_args(argv)
     if not args.verbose:

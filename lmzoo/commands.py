@@ -24,9 +24,12 @@ def run(args):
 
     Example:
     >>> import lmzoo_cli
-    >>> run(lmzoo_cli.build_parser().parse_args(["presets"]))  # doctest: +ELLIPSIS
-    preset          model ...
-    0
+    >>> args = lmzoo_cli.build_parser().parse_args(
+    ...     ["generate", "--model", "missing", "--prompt", "ROMEO:"])
+    >>> run(args)
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: No model.keras at missing: give a SavedModel folder ...
     """
     return _COMMANDS[args.command](args)
 

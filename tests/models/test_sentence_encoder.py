@@ -74,3 +74,16 @@ def test_bad_input_is_named():
     assert encoder.encode([]).shape == (0, 8)
     with pytest.raises(ValueError, match="no preprocessor"):
         SentenceEncoder(encoder.backbone).encode(["w1"])
+
+
+def test_keras_round_trip_keeps_the_preprocessor_and_the_embeddings(tmp_path):
+    import keras
+
+    encoder, words = _tiny_encoder()
+    sentences = ["w1 w2 w3", "w4", " ".join(words)]
+    expected = encoder.encode(sentences)
+    path = tmp_path / "encoder.keras"
+    encoder.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded.preprocessor).__name__ == "BertPreprocessor"
+    np.testing.assert_allclose(loaded.encode(sentences), expected, atol=1e-6)
