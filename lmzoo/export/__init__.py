@@ -3,8 +3,15 @@
 from lmzoo.export.saved_model import (
     KERAS_FILE,
     export_language_model,
+    export_text_encoder,
     next_version,
     save_keras,
 )
 
-__all__ = ["KERAS_FILE", "export_language_model", "next_version", "save_keras"]
+__all__ = [
+    "KERAS_FILE",
+    "export_language_model",
+    "export_text_encoder",
+    "next_version",
+    "save_keras",
+]

@@ -155,11 +155,7 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     >>> served.serve(tf.constant([[1, 2, 3]])).shape
     TensorShape([1, 3, 10])
     """
-    directory = pathlib.Path(directory)
-    version = next_version(directory) if version is None else int(version)
-    target = directory / str(version)
-    if target.exists():
-        raise FileExistsError(f"{target} exists already; pick another version.")
+    target = _version_folder(directory, version)
     tokenizer = (
         tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
     )
@@ -195,8 +191,22 @@ def export_language_model(model, directory, version=None, tokenizer=None):
             lambda token_ids: tokenizer.detokenize(token_ids),
             input_signature=[tf.TensorSpec([None], tf.int32, name="token_ids")],
         )
-    directory.mkdir(parents=True, exist_ok=True)
-    staging = tempfile.mkdtemp(dir=directory, prefix=f".{version}-")
+    return _write(archive, model, target)
+
+
+def _version_folder(directory, version):
+    directory = pathlib.Path(directory)
+    version = next_version(directory) if version is None else int(version)
+    target = directory / str(version)
+    if target.exists():
+        raise FileExistsError(f"{target} exists already; pick another version.")
+    return target
+
+
+def _write(archive, model, target):
+    """Writes the archive and `assets/model.keras` beside `target`, then renames."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-")
     try:
         archive.write_out(staging, verbose=False)
         assets = pathlib.Path(staging) / "assets"
@@ -206,3 +216,89 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _packed(preprocessor, text):
+    """Packs `[B]` strings, then cuts the padding every row shares."""
+    features = preprocessor(text)
+    lengths = tf.reduce_sum(tf.cast(features["padding_mask"], tf.int32), axis=1)
+    length = tf.reduce_max(lengths)
+    return {key: value[:, :length] for key, value in features.items()}
+
+
+def export_text_encoder(model, directory, version=None):
+    """Writes a BERT task with its preprocessor as a strings-in SavedModel.
+
+    Signatures (inputs `text`: string `[B]`), usable with
+    `tf.saved_model.load` in a process that imports `tensorflow` and
+    `tensorflow_text` (for the WordPiece ops) but not lmzoo:
+
+    - a `SentenceEncoder`: `embed(text) -> {"embeddings": float32 [B, H]}`,
+      L2-normalised as `model.encode` returns them;
+    - a `BertClassifier`: `classify(text) -> {"probabilities": float32
+      [B, num_classes], "labels": int32 [B]}`.
+
+    Each batch is packed by the model's `BertPreprocessor` and cut to its
+    longest sentence. Written atomically to `directory/<version>` like
+    `export_language_model`, with `assets/model.keras`.
+
+    Args:
+        model: a `SentenceEncoder` or `BertClassifier` with a preprocessor.
+        directory: path of `saved_models/<name>`.
+        version: optional int; defaults to `next_version(directory)`.
+
+    Returns:
+        `pathlib.Path` of the written version folder.
+
+    Raises:
+        ValueError: the model has no preprocessor, or is not one of these.
+
+    Example:
+    >>> import tempfile, lmzoo
+    >>> from lmzoo.data import BertPreprocessor, WordPieceTokenizer
+    >>> tokenizer = WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "hi"])
+    >>> model = lmzoo.models.BertClassifier(
+    ...     vocabulary_size=5, hidden_dim=8, num_heads=2, num_classes=3,
+    ...     preprocessor=BertPreprocessor(tokenizer, sequence_length=16))
+    >>> path = export_text_encoder(model, tempfile.mkdtemp() + "/classifier")
+    >>> served = tf.saved_model.load(str(path))
+    >>> served.classify(tf.constant(["hi", "hi hi"]))["probabilities"].shape
+    TensorShape([2, 3])
+    """
+    kind = type(model).__name__
+    if kind not in ("SentenceEncoder", "BertClassifier"):
+        raise ValueError(
+            f"export_text_encoder writes SentenceEncoder and BertClassifier, not "
+            f"{kind}."
+        )
+    preprocessor = getattr(model, "preprocessor", None)
+    if preprocessor is None:
+        raise ValueError(
+            f"{kind} has no preprocessor: a strings-in export needs one "
+            "(BertPreprocessor)."
+        )
+    target = _version_folder(directory, version)
+    model(_packed(preprocessor, tf.constant(["[CLS]"])))
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    archive.track(preprocessor)
+
+    def embed(text):
+        return {"embeddings": model(_packed(preprocessor, text), training=False)}
+
+    def classify(text):
+        logits = model(_packed(preprocessor, text), training=False)
+        return {
+            "probabilities": tf.nn.softmax(logits),
+            "labels": tf.argmax(logits, -1, output_type=tf.int32),
+        }
+
+    name, endpoint = (
+        ("embed", embed) if kind == "SentenceEncoder" else ("classify", classify)
+    )
+    archive.add_endpoint(
+        name,
+        endpoint,
+        input_signature=[tf.TensorSpec([None], tf.string, name="text")],
+    )
+    return _write(archive, model, target)
