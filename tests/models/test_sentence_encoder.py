@@ -87,3 +87,16 @@ def test_keras_round_trip_keeps_the_preprocessor_and_the_embeddings(tmp_path):
     loaded = keras.models.load_model(path)
     assert type(loaded.preprocessor).__name__ == "BertPreprocessor"
     np.testing.assert_allclose(loaded.encode(sentences), expected, atol=1e-6)
+
+
+def test_the_sentence_encoder_passes_the_layer_harness(token_batch, tmp_path):
+    from tests.harness import run_layer_test
+
+    run_layer_test(
+        SentenceEncoder,
+        {"vocabulary_size": 66, "num_layers": 1, "num_heads": 2, "hidden_dim": 16},
+        token_batch,
+        (2, 16),
+        tmp_path=tmp_path,
+        float32_output=True,
+    )
