@@ -2,6 +2,7 @@
 
 from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
 from lmzoo.data.files import cache_dir, download, read_text
+from lmzoo.data.masking import MaskedLMMasker, masked_lm_dataset
 from lmzoo.data.pipelines import language_model_dataset
 from lmzoo.data.preprocessors import BertPreprocessor, CausalLMPreprocessor
 from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
@@ -15,6 +16,7 @@ __all__ = [
     "BertPreprocessor",
     "CausalLMPreprocessor",
     "CharTokenizer",
+    "MaskedLMMasker",
     "Corpus",
     "WordPieceTokenizer",
     "WordTokenizer",
@@ -24,6 +26,7 @@ __all__ = [
     "language_model_dataset",
     "load_corpus",
     "load_tfds_corpus",
+    "masked_lm_dataset",
     "looks_like_lines",
     "read_text",
     "split_text",
