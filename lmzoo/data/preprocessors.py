@@ -4,6 +4,15 @@ import keras
 import tensorflow as tf
 
 
+def _checked_length(value, minimum, why=""):
+    """`value` if it is an int of at least `minimum`, else a ValueError naming it."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"sequence_length must be an int, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"sequence_length must be >= {minimum}{why}, got {value}.")
+    return value
+
+
 @keras.saving.register_keras_serializable(package="lmzoo")
 class CausalLMPreprocessor(keras.layers.Layer):
     """Tokenizes text and packs it into next-token training examples.
@@ -45,14 +54,8 @@ class CausalLMPreprocessor(keras.layers.Layer):
         super().__init__(**kwargs)
         if isinstance(tokenizer, dict):
             tokenizer = keras.saving.deserialize_keras_object(tokenizer)
-        if isinstance(sequence_length, bool) or not isinstance(sequence_length, int):
-            raise ValueError(
-                f"sequence_length must be an int, got {sequence_length!r}."
-            )
-        if sequence_length < 1:
-            raise ValueError(f"sequence_length must be >= 1, got {sequence_length}.")
         self.tokenizer = tokenizer
-        self.sequence_length = sequence_length
+        self.sequence_length = _checked_length(sequence_length, 1)
         # Python strings and lists of them are inputs too (keras-hub does the same).
         self._allow_non_tensor_positional_args = True
         self.built = True
@@ -142,14 +145,7 @@ class BertPreprocessor(keras.layers.Layer):
         super().__init__(**kwargs)
         if isinstance(tokenizer, dict):
             tokenizer = keras.saving.deserialize_keras_object(tokenizer)
-        if isinstance(sequence_length, bool) or not isinstance(sequence_length, int):
-            raise ValueError(
-                f"sequence_length must be an int, got {sequence_length!r}."
-            )
-        if sequence_length < 3:
-            raise ValueError(
-                f"sequence_length must be >= 3 ([CLS] a [SEP]), got {sequence_length}."
-            )
+        _checked_length(sequence_length, 3, " ([CLS] a [SEP])")
         missing = [
             token
             for token in ("[CLS]", "[SEP]", "[PAD]")
