@@ -121,7 +121,7 @@ class MaskedLMMasker(keras.layers.Layer):
         }
 
 
-def masked_lm_dataset(features, masker, seed=0):
+def masked_lm_dataset(batches, masker, seed=0):
     """Masks a dataset of packed batches anew on every pass, reproducibly.
 
     Each element gets its own seed from `tf.data.Dataset.random(seed,
@@ -129,13 +129,15 @@ def masked_lm_dataset(features, masker, seed=0):
     the first, and the same `seed` gives the same epochs again.
 
     Args:
-        features: a `tf.data.Dataset` of feature dicts (`BertPreprocessor`
-            output, batched).
+        batches: a `tf.data.Dataset` of feature dicts (`BertPreprocessor`
+            output, batched), or of `(features, next_sentence_labels)`.
         masker: a `MaskedLMMasker`.
         seed: int.
 
     Returns:
-        A `tf.data.Dataset` of `(features, labels, sample_weight)`.
+        A `tf.data.Dataset` of `(features, labels, sample_weight)`. With
+        next-sentence labels, `labels` and `sample_weight` are dicts keyed
+        by `BertPretrainer`'s outputs, `"mlm_logits"` and `"nsp_logits"`.
 
     Example:
     >>> masker = MaskedLMMasker(10, mask_token_id=4, unselectable_ids=[2, 3])
@@ -147,8 +149,23 @@ def masked_lm_dataset(features, masker, seed=0):
     >>> bool(tf.reduce_all(first == second))
     False
     """
+
+    def mask(element, pair):
+        seed = tf.cast(pair, tf.int32)
+        if not isinstance(element, tuple):
+            return masker(element, seed=seed)
+        features, next_sentence = element
+        features, labels, weights = masker(features, seed=seed)
+        return (
+            features,
+            {"mlm_logits": labels, "nsp_logits": next_sentence},
+            {
+                "mlm_logits": weights,
+                "nsp_logits": tf.ones_like(next_sentence, tf.float32),
+            },
+        )
+
     seeds = tf.data.Dataset.random(seed, rerandomize_each_iteration=True).batch(2)
-    return tf.data.Dataset.zip(features, seeds).map(
-        lambda batch, pair: masker(batch, seed=tf.cast(pair, tf.int32)),
-        num_parallel_calls=tf.data.AUTOTUNE,
+    return tf.data.Dataset.zip(batches, seeds).map(
+        mask, num_parallel_calls=tf.data.AUTOTUNE
     )

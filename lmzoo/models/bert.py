@@ -3,13 +3,16 @@
 import pathlib
 
 import keras
+import numpy as np
 from keras import ops
 
+from lmzoo.data.batching import sorted_batches
+from lmzoo.data.word_pieces import pack_words
 from lmzoo.interop import huggingface
 from lmzoo.layers import TransformerEncoderBlock
 from lmzoo.layers.heads import MaskedLMHead
 from lmzoo.models.inputs import check_positive_int, unpack_inputs
-from lmzoo.models.task import Task, backbone_from
+from lmzoo.models.task import Task, backbone_from, is_text
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -249,6 +252,36 @@ class _BertTask(Task):
     def _load_head_weights(self, tensors):
         """Takes the checkpoint's weights for this task's head, if it has any."""
 
+    def _predict_packed(self, features, batch_size=None, per_position=False):
+        """Outputs for packed rows, run longest first, returned in row order.
+
+        Per-position outputs are padded back to the rows' full width.
+        """
+        count, width = features["padding_mask"].shape
+        outputs = {}
+        for rows, batch in sorted_batches(features, batch_size or 32):
+            result = self.predict_on_batch(batch)
+            for key, value in (
+                result if isinstance(result, dict) else {"": result}
+            ).items():
+                if key not in outputs:
+                    shape = value.shape[2:] if per_position else value.shape[1:]
+                    outputs[key] = np.zeros(
+                        (count, *([width] if per_position else []), *shape), "float32"
+                    )
+                if per_position:
+                    outputs[key][rows, : value.shape[1]] = value
+                else:
+                    outputs[key][rows] = value
+        return outputs.get("", outputs)
+
+    def _require_preprocessor(self):
+        if self.preprocessor is None:
+            raise ValueError(
+                f"This {type(self).__name__} has no preprocessor: give it a "
+                "BertPreprocessor to predict from strings."
+            )
+
     def _dense(self, units, name, activation=None):
         return keras.layers.Dense(
             units,
@@ -263,10 +296,15 @@ class _BertTask(Task):
 class BertClassifier(_BertTask):
     """Sentence (or sentence-pair) classification from the pooled `[CLS]` output.
 
+    Called on token ids it returns logits, as `predict` does on ids; with a
+    preprocessor, `predict` on raw strings returns the labels themselves.
+
     Args:
         backbone: optional `BertBackbone` (else built from `**backbone_arguments`).
         num_classes: int. Defaults to `2`.
         dropout: float. Before the output layer. Defaults to `0.1`.
+        label_names: optional list of `num_classes` names that `predict`
+            returns for strings (else class ids).
         **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
 
     Returns:
@@ -278,11 +316,18 @@ class BertClassifier(_BertTask):
     TensorShape([2, 3])
     """
 
-    def __init__(self, backbone=None, num_classes=2, dropout=0.1, **kwargs):
+    def __init__(
+        self, backbone=None, num_classes=2, dropout=0.1, label_names=None, **kwargs
+    ):
         super().__init__(backbone, **kwargs)
         check_positive_int("num_classes", num_classes)
+        if label_names is not None and len(label_names) != num_classes:
+            raise ValueError(
+                f"label_names has {len(label_names)} names for {num_classes} classes."
+            )
         self.num_classes = num_classes
         self.dropout = dropout
+        self.label_names = None if label_names is None else list(label_names)
         self.output_dropout = keras.layers.Dropout(dropout, dtype=self.dtype_policy)
         self.output_dense = self._dense(num_classes, "logits")
 
@@ -291,10 +336,38 @@ class BertClassifier(_BertTask):
         logits = self.output_dense(self.output_dropout(pooled, training=training))
         return ops.cast(logits, "float32")
 
+    def _names(self, ids):
+        if self.label_names is None:
+            return ids
+        return [self.label_names[i] for i in ids]
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """Labels for raw strings (or pairs of them); logits for token ids.
+
+        Args:
+            x: a list or array of strings, a tuple of two such lists (sentence
+                pairs), or what `keras.Model.predict` takes.
+            batch_size: optional int.
+            **kwargs: `keras.Model.predict` arguments.
+
+        Returns:
+            For strings, a NumPy array of labels (`label_names`, else ids);
+            otherwise `[N, num_classes]` logits.
+        """
+        pair = isinstance(x, tuple) and len(x) == 2 and is_text(x[0])
+        if not (pair or is_text(x)):
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        self._require_preprocessor()
+        texts = tuple(np.asarray(part, object) for part in x) if pair else np.asarray(x)
+        features = {k: v.numpy() for k, v in self.preprocessor(texts).items()}
+        logits = self._predict_packed(features, batch_size)
+        return np.asarray(self._names(logits.argmax(-1).tolist()))
+
     def get_config(self):
         return super().get_config() | {
             "num_classes": self.num_classes,
             "dropout": self.dropout,
+            "label_names": self.label_names,
         }
 
 
@@ -302,10 +375,15 @@ class BertClassifier(_BertTask):
 class BertTokenClassifier(BertClassifier):
     """A label per token (named entities) from the sequence output.
 
+    Trained on word pieces whose words' labels sit on their first piece
+    (`lmzoo.data.pack_words`); `predict` on raw strings splits them at
+    whitespace and returns one label per word, read at its first piece.
+
     Args:
         backbone: optional `BertBackbone`.
         num_classes: int. Defaults to `2`.
         dropout: float. Defaults to `0.1`.
+        label_names: optional list of tag names (`"O"`, `"B-PER"`, ...).
         **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
 
     Returns:
@@ -322,13 +400,63 @@ class BertTokenClassifier(BertClassifier):
         logits = self.output_dense(self.output_dropout(hidden, training=training))
         return ops.cast(logits, "float32")
 
+    def predict_words(self, sentences, batch_size=None):
+        """Label ids per word for sentences already split into words.
+
+        A word cut off by the preprocessor's `sequence_length` gets label 0.
+
+        Args:
+            sentences: a list of rows, each a list of words.
+            batch_size: optional int.
+
+        Returns:
+            A list of lists of int label ids, one per word.
+        """
+        self._require_preprocessor()
+        packed = pack_words(
+            self.tokenizer, sentences, self.preprocessor.sequence_length
+        )
+        logits = self._predict_packed(packed.features, batch_size, per_position=True)
+        labels = []
+        for row, first in enumerate(packed.first_piece):
+            ids = logits[row, np.maximum(first, 0)].argmax(-1)
+            labels.append(np.where(first >= 0, ids, 0).tolist())
+        return labels
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """Labels per whitespace word for raw strings; logits for token ids.
+
+        Args:
+            x: a list or array of strings, or what `keras.Model.predict` takes.
+            batch_size: optional int.
+            **kwargs: `keras.Model.predict` arguments.
+
+        Returns:
+            For strings, a list with a list of labels (`label_names`, else
+            ids) per string, one per whitespace-separated word; otherwise
+            `[N, T, num_classes]` logits.
+        """
+        if not is_text(x):
+            return super(BertClassifier, self).predict(
+                x, batch_size=batch_size, **kwargs
+            )
+        words = [str(text).split() for text in x]
+        return [self._names(ids) for ids in self.predict_words(words, batch_size)]
+
 
 @keras.saving.register_keras_serializable(package="lmzoo")
 class BertSpanQA(_BertTask):
     """Extractive question answering: start and end logits per token.
 
+    Packed as `[CLS] question [SEP] context [SEP]`; trained on the first
+    piece of the answer's first word and the last piece of its last word
+    (`lmzoo.data.pack_words`). `predict` on `(questions, contexts)` strings
+    returns the answer text: the span of context words with the best
+    start + end score.
+
     Args:
         backbone: optional `BertBackbone`.
+        max_answer_words: int. Longest answer `predict` returns. Defaults to `30`.
         **kwargs: `preprocessor`, `name`, `trainable`, or backbone arguments.
 
     Returns:
@@ -340,14 +468,79 @@ class BertSpanQA(_BertTask):
     TensorShape([2, 8])
     """
 
-    def __init__(self, backbone=None, **kwargs):
+    def __init__(self, backbone=None, max_answer_words=30, **kwargs):
         super().__init__(backbone, **kwargs)
+        check_positive_int("max_answer_words", max_answer_words)
+        self.max_answer_words = max_answer_words
         self.span_dense = self._dense(2, "span_logits")
 
     def call(self, inputs, training=None):
         hidden = self.backbone(inputs, training=training)["sequence_output"]
         start, end = ops.unstack(ops.cast(self.span_dense(hidden), "float32"), axis=-1)
         return {"start_logits": start, "end_logits": end}
+
+    def predict_spans(self, questions, contexts, batch_size=None):
+        """The best answer span of each context, in words.
+
+        Args:
+            questions: a list of strings.
+            contexts: a list of rows, each the context's words.
+            batch_size: optional int.
+
+        Returns:
+            A list of `(start_word, end_word)` pairs (inclusive); `(-1, -1)`
+            where no context word fits the preprocessor's `sequence_length`.
+        """
+        self._require_preprocessor()
+        packed = pack_words(
+            self.tokenizer,
+            contexts,
+            self.preprocessor.sequence_length,
+            questions=list(questions),
+        )
+        logits = self._predict_packed(packed.features, batch_size, per_position=True)
+        spans = []
+        for row, (first, last) in enumerate(
+            zip(packed.first_piece, packed.last_piece, strict=True)
+        ):
+            kept = np.flatnonzero(first >= 0)
+            if not len(kept):
+                spans.append((-1, -1))
+                continue
+            start = logits["start_logits"][row, first[kept]]
+            end = logits["end_logits"][row, last[kept]]
+            scores = start[:, None] + end[None, :]
+            gap = kept[None, :] - kept[:, None]
+            scores[(gap < 0) | (gap >= self.max_answer_words)] = -np.inf
+            i, j = np.unravel_index(np.argmax(scores), scores.shape)
+            spans.append((int(kept[i]), int(kept[j])))
+        return spans
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """Answer texts for `(questions, contexts)` strings; logits for token ids.
+
+        Args:
+            x: a tuple `(questions, contexts)` of two lists of strings, or
+                what `keras.Model.predict` takes.
+            batch_size: optional int.
+            **kwargs: `keras.Model.predict` arguments.
+
+        Returns:
+            For strings, a list of answers (context words joined by spaces);
+            otherwise the dict of logits.
+        """
+        if not (isinstance(x, tuple) and len(x) == 2 and is_text(x[0])):
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        questions, contexts = x
+        words = [str(context).split() for context in contexts]
+        spans = self.predict_spans(list(questions), words, batch_size)
+        return [
+            " ".join(row[start : end + 1]) if start >= 0 else ""
+            for row, (start, end) in zip(words, spans, strict=True)
+        ]
+
+    def get_config(self):
+        return super().get_config() | {"max_answer_words": self.max_answer_words}
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")

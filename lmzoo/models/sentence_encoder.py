@@ -1,7 +1,6 @@
 """Sentence embeddings: a BERT backbone, mean pooling over real tokens, L2 norm."""
 
 import json
-import math
 import pathlib
 
 import keras
@@ -9,6 +8,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from lmzoo.data.batching import sorted_batches
 from lmzoo.models.bert import BertBackbone
 from lmzoo.models.task import Task, backbone_from
 from lmzoo.training.xla import default_jit_compile
@@ -195,19 +195,7 @@ class SentenceEncoder(Task):
             return
         packed = self.preprocessor(tf.constant(list(sentences), tf.string))
         packed = {key: value.numpy() for key, value in packed.items()}
-        lengths = packed["padding_mask"].sum(axis=1)
-        order = np.argsort(-lengths, kind="stable")
-        limit = self.preprocessor.sequence_length
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            width = min(limit, bucket * math.ceil(lengths[rows].max() / bucket))
-            batch = {key: value[rows, :width] for key, value in packed.items()}
-            if len(rows) < batch_size:
-                batch = {
-                    key: np.pad(value, [(0, batch_size - len(rows)), (0, 0)])
-                    for key, value in batch.items()
-                }
-            yield rows, batch
+        yield from sorted_batches(packed, batch_size, bucket, fill_last=True)
 
     def _encode_batch(self, batch):
         if self._compiled_encode is None:

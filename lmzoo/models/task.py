@@ -62,10 +62,7 @@ class Task(keras.Model):
             return None
         if isinstance(x, str):
             x = [x]
-        texts = isinstance(x, list | tuple) and x and isinstance(x[0], str | bytes)
-        if isinstance(x, np.ndarray) and x.size:
-            texts = x.dtype.kind in "SU" or isinstance(x.flat[0], str | bytes)
-        if not texts:
+        if not is_text(x):
             return None
         strings = tf.constant(list(x), tf.string)
         if y is None:
@@ -136,6 +133,26 @@ class Task(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def is_text(x):
+    """Whether `x` is a non-empty list, tuple or array of strings.
+
+    Args:
+        x: anything a model is called or fitted on.
+
+    Returns:
+        bool.
+
+    Example:
+    >>> is_text(["a", "b"]), is_text(np.array(["a"])), is_text(np.zeros(2))
+    (True, True, False)
+    """
+    if isinstance(x, np.ndarray):
+        return bool(x.size) and (
+            x.dtype.kind in "SU" or isinstance(x.flat[0], str | bytes)
+        )
+    return isinstance(x, list | tuple) and bool(x) and isinstance(x[0], str | bytes)
 
 
 def backbone_from(backbone_class, backbone, arguments):
