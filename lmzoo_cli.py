@@ -312,6 +312,9 @@ def build_parser():
     )
     _add_common(embed)
 
+    _add_pretrain_bert(commands, formatter)
+    _add_finetune(commands, formatter)
+
     presets = commands.add_parser(
         "presets",
         help="list the named model presets",
@@ -320,6 +323,89 @@ def build_parser():
     )
     _add_common(presets)
     return parser
+
+
+def _add_bert_training(parser, batch_size, learning_rate, run_dir):
+    parser.add_argument(
+        "--budget-minutes",
+        type=positive_float,
+        help="wall-clock training budget in minutes",
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=batch_size, help="examples per step"
+    )
+    parser.add_argument(
+        "--learning-rate",
+        type=positive_float,
+        default=learning_rate,
+        help="peak learning rate (warmup, then cosine)",
+    )
+    parser.add_argument(
+        "--sequence-length",
+        type=positive_int,
+        default=128,
+        help="word pieces per example at most",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        default="float32",
+        help="dtype policy of the model",
+    )
+    parser.add_argument(
+        "--data-dir", help="folder holding the corpus (default: $LMZOO_DATA)"
+    )
+    parser.add_argument(
+        "--run-dir", help=f"folder for model.keras (default: {run_dir})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seeds weights and data")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    _add_common(parser)
+
+
+def _add_pretrain_bert(commands, formatter):
+    parser = commands.add_parser(
+        "pretrain-bert",
+        help="pre-train a BERT preset (masked LM + next sentence); one JSON line",
+        description="Learns a WordPiece vocabulary on the corpus, pre-trains "
+        "the preset with masked-LM and next-sentence prediction, saves "
+        "RUN_DIR/model.keras and prints one JSON line with held-out accuracies "
+        "and the unigram baseline.",
+        **formatter,
+    )
+    parser.add_argument("--preset", default="bert-tiny", help="a BERT preset")
+    parser.add_argument(
+        "--corpus", default="wikitext-2", choices=("wikitext-2",), help="documents"
+    )
+    parser.add_argument(
+        "--steps", type=positive_int, help="training steps (with or without a budget)"
+    )
+    parser.add_argument(
+        "--vocabulary-size",
+        type=positive_int,
+        default=8192,
+        help="WordPiece vocabulary to learn",
+    )
+    _add_bert_training(parser, 32, 1e-3, "runs/pretrain-<preset>-<time>")
+
+
+def _add_finetune(commands, formatter):
+    parser = commands.add_parser(
+        "finetune",
+        help="fine-tune BERT on SST-2 or CoNLL-2003; one JSON line",
+        description="Fine-tunes a BERT checkpoint with model.fit on one task "
+        "(sst2: sentiment, dev accuracy; conll2003: named entities, seqeval "
+        "test F1), saves RUN_DIR/model.keras and prints one JSON line.",
+        **formatter,
+    )
+    parser.add_argument("task", choices=("sst2", "conll2003"), help="the task")
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a Hugging Face BERT folder, a .keras file or a pretrain-bert run folder",
+    )
+    parser.add_argument("--epochs", type=positive_int, default=3, help="passes at most")
+    _add_bert_training(parser, 32, None, "runs/<task>-<time>")
 
 
 @contextlib.contextmanager

@@ -190,10 +190,69 @@ def _embed(args):
     return 0
 
 
+def _save_run(model, result, run_dir):
+    run_dir = pathlib.Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    result["model_path"] = str(save_keras(model, run_dir / KERAS_FILE))
+    (run_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(json.dumps(result))
+    return 0
+
+
+def _bert_training_arguments(args):
+    return {
+        "data_dir": args.data_dir,
+        "max_seconds": _seconds(args.budget_minutes),
+        "batch_size": args.batch_size,
+        "sequence_length": args.sequence_length,
+        "precision": None if args.precision == "float32" else args.precision,
+        "seed": args.seed,
+        "verbose": 0 if args.quiet else 2,
+    }
+
+
+def _pretrain_bert(args):
+    from lmzoo.experiments.pretrain_bert import pretrain_bert
+
+    if args.budget_minutes is None and args.steps is None:
+        raise ValueError("Give --budget-minutes or --steps.")
+    model, result = pretrain_bert(
+        args.preset,
+        args.corpus,
+        max_steps=args.steps,
+        vocabulary_size=args.vocabulary_size,
+        learning_rate=args.learning_rate,
+        **_bert_training_arguments(args),
+    )
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return _save_run(
+        model, result, args.run_dir or f"runs/pretrain-{args.preset}-{stamp}"
+    )
+
+
+def _finetune(args):
+    from lmzoo.experiments.finetune import FINETUNE_JOBS
+
+    job = FINETUNE_JOBS[args.task]
+    learning_rate = (
+        {} if args.learning_rate is None else {"learning_rate": args.learning_rate}
+    )
+    model, result = job(
+        args.model,
+        epochs=args.epochs,
+        **learning_rate,
+        **_bert_training_arguments(args),
+    )
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return _save_run(model, result, args.run_dir or f"runs/{args.task}-{stamp}")
+
+
 _COMMANDS = {
     "compare": _compare,
     "train": _train,
     "generate": _generate,
     "embed": _embed,
     "presets": _presets,
+    "pretrain-bert": _pretrain_bert,
+    "finetune": _finetune,
 }

@@ -1,19 +1,30 @@
 """Corpora, tokenizers and `tf.data` pipelines."""
 
 from lmzoo.data.batching import length_bucketed, trim_batch
+from lmzoo.data.conll import CONLL2003_TAGS, read_conll
 from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
 from lmzoo.data.files import cache_dir, download, read_text
 from lmzoo.data.masking import MaskedLMMasker, masked_lm_dataset
 from lmzoo.data.pipelines import language_model_dataset
 from lmzoo.data.preprocessors import BertPreprocessor, CausalLMPreprocessor
+from lmzoo.data.pretraining import (
+    pretraining_dataset,
+    sentence_pairs,
+    wikitext_documents,
+)
 from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
+from lmzoo.data.squad import SpanRecord, pack_span_records, read_squad
 from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
 from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level
 from lmzoo.data.tsv import read_labelled_tsv
+from lmzoo.data.word_pieces import WordPacking, pack_words
 from lmzoo.data.wordpiece import WordPieceTokenizer
 
 __all__ = [
+    "WordPacking",
+    "SpanRecord",
+    "CONLL2003_TAGS",
     "CORPORA",
     "BertPreprocessor",
     "CausalLMPreprocessor",
@@ -36,5 +47,12 @@ __all__ = [
     "split_text",
     "stateful_streams",
     "tokenizer_for_level",
+    "wikitext_documents",
+    "sentence_pairs",
+    "read_squad",
+    "read_conll",
+    "pretraining_dataset",
+    "pack_span_records",
+    "pack_words",
     "trim_batch",
 ]

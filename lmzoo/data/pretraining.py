@@ -45,9 +45,10 @@ def wikitext_documents(text):
         line = line.strip()
         if not line or line.startswith("= "):
             continue
+        line = " " + " ".join(word for word in line.split() if word != "<unk>") + " "
         for joiner, joined in _JOINERS.items():
-            line = line.replace(joiner, joined)
-        line = " ".join(word for word in line.split() if word != "<unk>")
+            line = line.replace(joiner, joined).replace(joiner.strip(), joined)
+        line = line.strip()
         sentences += [part for part in _SENTENCE_END.split(line) if part.strip()]
     if sentences:
         documents.append(sentences)

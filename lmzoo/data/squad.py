@@ -3,6 +3,8 @@
 import dataclasses
 import json
 
+import numpy as np
+
 from lmzoo.data.files import read_text
 
 
@@ -94,3 +96,48 @@ def read_squad(path):
                     SpanRecord(qa["id"], qa["question"], words, first, last, text)
                 )
     return records
+
+
+def pack_span_records(tokenizer, records, sequence_length):
+    """Packs records for `BertSpanQA.fit`: inputs and answer piece positions.
+
+    Args:
+        tokenizer: a `WordPieceTokenizer`.
+        records: a list of `SpanRecord`.
+        sequence_length: int.
+
+    Returns:
+        `(features, targets)`: the packed `[N, sequence_length]` features,
+        and `{"start_logits", "end_logits"}` int32 `[N]` positions (the
+        first piece of the answer's first word, the last piece of its last
+        word).
+
+    Raises:
+        ValueError: an answer falls past `sequence_length`; the message
+            names the question.
+    """
+    from lmzoo.data.word_pieces import pack_words
+
+    packed = pack_words(
+        tokenizer,
+        [record.words for record in records],
+        sequence_length,
+        questions=[record.question for record in records],
+    )
+    starts, ends = [], []
+    for record, first, last in zip(
+        records, packed.first_piece, packed.last_piece, strict=True
+    ):
+        start, end = first[record.start_word], last[record.end_word]
+        if start < 0 or end < 0:
+            raise ValueError(
+                f"The answer of question {record.id!r} lies past "
+                f"sequence_length={sequence_length}."
+            )
+        starts.append(start)
+        ends.append(end)
+    targets = {
+        "start_logits": np.asarray(starts, "int32"),
+        "end_logits": np.asarray(ends, "int32"),
+    }
+    return packed.features, targets

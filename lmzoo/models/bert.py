@@ -199,6 +199,8 @@ def _backbone_from_checkpoint(backbone_class, config, tensors, kwargs):
 class _BertTask(Task):
     """A task over a `BertBackbone`: built from one, or from its arguments."""
 
+    prefers_jit_compile = True
+
     def __init__(
         self,
         backbone=None,
@@ -292,6 +294,10 @@ class _BertTask(Task):
         )
 
 
+def _is_pair_of_texts(x):
+    return isinstance(x, tuple) and len(x) == 2 and is_text(x[0])
+
+
 @keras.saving.register_keras_serializable(package="lmzoo")
 class BertClassifier(_BertTask):
     """Sentence (or sentence-pair) classification from the pooled `[CLS]` output.
@@ -354,14 +360,36 @@ class BertClassifier(_BertTask):
             For strings, a NumPy array of labels (`label_names`, else ids);
             otherwise `[N, num_classes]` logits.
         """
-        pair = isinstance(x, tuple) and len(x) == 2 and is_text(x[0])
-        if not (pair or is_text(x)):
+        if not (_is_pair_of_texts(x) or is_text(x)):
             return super().predict(x, batch_size=batch_size, **kwargs)
+        probabilities = self.predict_probabilities(x, batch_size)
+        return np.asarray(self._names(probabilities.argmax(-1).tolist()))
+
+    def predict_probabilities(self, x, batch_size=None):
+        """Class probabilities for raw strings (or pairs of them).
+
+        Args:
+            x: a list or array of strings, or a tuple of two such lists.
+            batch_size: optional int. Defaults to 32.
+
+        Returns:
+            `[N, num_classes]` float32 NumPy array whose rows sum to 1.
+
+        Example:
+        >>> from lmzoo.data import BertPreprocessor, WordPieceTokenizer
+        >>> tokenizer = WordPieceTokenizer(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "ok"])
+        >>> model = BertClassifier(
+        ...     vocabulary_size=5, hidden_dim=8, num_heads=2, num_layers=1,
+        ...     preprocessor=BertPreprocessor(tokenizer, sequence_length=8))
+        >>> model.predict_probabilities(["ok", "ok ok"]).sum(-1).round(4)
+        array([1., 1.], dtype=float32)
+        """
         self._require_preprocessor()
+        pair = _is_pair_of_texts(x)
         texts = tuple(np.asarray(part, object) for part in x) if pair else np.asarray(x)
         features = {k: v.numpy() for k, v in self.preprocessor(texts).items()}
         logits = self._predict_packed(features, batch_size)
-        return np.asarray(self._names(logits.argmax(-1).tolist()))
+        return keras.ops.convert_to_numpy(keras.ops.softmax(logits, -1))
 
     def get_config(self):
         return super().get_config() | {

@@ -1,6 +1,7 @@
 """Recipes, losses, metrics, schedules, budgets, and the one place that fits models."""
 
 from lmzoo.training.budget import TrainingBudget, check_budget
+from lmzoo.training.entity_scores import entity_scores
 from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.fit import (
     compile_language_model,
@@ -34,6 +35,7 @@ __all__ = [
     "check_budget",
     "compile_language_model",
     "default_jit_compile",
+    "entity_scores",
     "evaluate_keeping_state",
     "get_recipe",
     "halving_schedule",
