@@ -1,4 +1,4 @@
-"""`lmzoo pretrain-bert` and `lmzoo finetune` end to end on small slices of the real data."""
+"""`lmzoo pretrain-bert` and `lmzoo finetune` end to end on slices of the real data."""
 
 import itertools
 import json
