@@ -15,7 +15,7 @@ from lmzoo.data import (
     read_conll,
     read_labelled_tsv,
 )
-from lmzoo.experiments.bert_tasks import fit_task, load_bert_task
+from lmzoo.experiments.bert_tasks import fit_task, load_bert_task, padding_multiple
 from lmzoo.models import BertClassifier, BertTokenClassifier
 from lmzoo.training import entity_scores
 
@@ -33,7 +33,12 @@ def _data_folder(data_dir, name):
 
 def _fit(model, examples, count, batch_size, epochs, learning_rate, **budget):
     """Fits `model` on single examples, length-bucketed and shuffled each pass."""
-    batches = length_bucketed(examples.cache(), batch_size, shuffle_seed=0)
+    batches = length_bucketed(
+        examples.cache(),
+        batch_size,
+        multiple=padding_multiple(model),
+        shuffle_seed=0,
+    )
     steps_per_epoch = math.ceil(count / batch_size)
     budget = fit_task(
         model,
@@ -87,8 +92,8 @@ def finetune_sst2(
     """
     keras.utils.set_random_seed(seed)
     folder = _data_folder(data_dir, "sst2")
-    sentences, labels = read_labelled_tsv(folder / "train.tsv")
-    dev_sentences, dev_labels = read_labelled_tsv(folder / "dev.tsv")
+    sentences, labels = read_labelled_tsv(folder / "train.tsv", labels=(0, 1))
+    dev_sentences, dev_labels = read_labelled_tsv(folder / "dev.tsv", labels=(0, 1))
     model = load_bert_task(
         BertClassifier,
         model_path,
