@@ -155,6 +155,7 @@ def fit_task(
         epochs=epochs,
         steps_per_epoch=steps_per_epoch,
         callbacks=[budget],
+        shuffle=False,
         verbose=verbose,
     )
     return budget

@@ -171,6 +171,7 @@ def finetune_conll2003(
         num_classes=len(CONLL2003_TAGS),
         label_names=CONLL2003_TAGS,
     )
+    model.backbone.pooler.trainable = False  # a tagger reads no pooled output
     packed = pack_words(
         model.tokenizer,
         [words for words, _ in train],
@@ -196,10 +197,12 @@ def finetune_conll2003(
         [[CONLL2003_TAGS[t] for t in tags] for _, tags in test],
         [[CONLL2003_TAGS[t] for t in tags] for tags in predicted],
     )
-    result["test_f1"] = scores["f1"]
-    result["test_precision"] = scores["precision"]
-    result["test_recall"] = scores["recall"]
-    result["per_type"] = scores["per_type"]
+    for name in ("f1", "precision", "recall"):
+        result[f"test_{name}"] = round(scores[name], 2)
+    result["per_type"] = {
+        kind: {key: round(value, 2) for key, value in figures.items()}
+        for kind, figures in scores["per_type"].items()
+    }
     result["test_sentences"] = len(test)
     return model, result
 

@@ -167,11 +167,12 @@ def pretrain_bert(
         max_seconds=max_seconds,
         warmup_steps=warmup_steps,
     )
-    model.fit(
+    model.fit(  # until the budget stops it
         train.repeat(),
-        epochs=max_steps or 1_000_000,
-        steps_per_epoch=1 if max_steps else 200,
+        epochs=1_000_000,
+        steps_per_epoch=min(200, max_steps or 200),
         callbacks=[budget],
+        shuffle=False,
         verbose=verbose,
     )
     scores = model.evaluate(held_out, return_dict=True, verbose=0)
