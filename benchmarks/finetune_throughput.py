@@ -21,7 +21,9 @@ grouping is worth.
 Same learning rate (5e-5), weight decay (0.01), dropout (0.1). Each framework
 first trains on one batch of every width (tracing, XLA compilation); then the
 rounds interleave the frameworks, each training on the round's share of the
-steps. Needs the bench extra: `pip install -e ".[bench]"`.
+steps; each rate is the median over the rounds (a machine's slow spells can
+take one round to a third of its speed). Needs the bench extra:
+`pip install -e ".[bench]"`.
 
 Run: LMZOO_DATA=../shared/data .venv/bin/python benchmarks/finetune_throughput.py
 The last line printed is JSON.
@@ -195,18 +197,17 @@ def main():
     data = {name: batches for name in runners} | {"transformers_unsorted": unsorted}
     for name, runner in runners.items():
         runner.train(_one_per_width(data[name]))
-    seconds = {name: 0.0 for name in runners}
+    rates = {name: [] for name in runners}
     losses = {}
     for round_index in range(args.rounds):
         for name, runner in runners.items():
             share = data[name][round_index :: args.rounds]
             start = time.perf_counter()
             losses[name] = runner.train(share)
-            seconds[name] += time.perf_counter() - start
-            print(f"round {round_index}: {name} {seconds[name]:.1f} s", flush=True)
-    examples = {
-        name: sum(len(y) for _, y in data[name]) / seconds[name] for name in runners
-    }
+            seconds = time.perf_counter() - start
+            rates[name].append(sum(len(y) for _, y in share) / seconds)
+            print(f"round {round_index}: {name} {seconds:.1f} s", flush=True)
+    examples = {name: float(np.median(values)) for name, values in rates.items()}
     tokens = {
         name: float(np.mean([f["padding_mask"].sum(1).max() for f, _ in data[name]]))
         for name in ("lmzoo", "transformers_unsorted")
@@ -228,6 +229,9 @@ def main():
         "mean_longest_tokens_grouped": round(tokens["lmzoo"], 1),
         "mean_longest_tokens_unsorted": round(tokens["transformers_unsorted"], 1),
         "final_losses": {name: round(value, 3) for name, value in losses.items()},
+        "rounds_examples_per_s": {
+            name: [round(rate, 1) for rate in values] for name, values in rates.items()
+        },
     }
     if args.bfloat16:
         result["lmzoo_bfloat16_examples_per_s"] = round(examples["lmzoo_bfloat16"], 1)
