@@ -47,17 +47,21 @@ def entity_scores(true_tags, predicted_tags):
     micro = report.pop("micro avg")
     per_type = {
         kind: {
-            "precision": 100.0 * values["precision"],
-            "recall": 100.0 * values["recall"],
-            "f1": 100.0 * values["f1-score"],
+            "precision": _percent(values["precision"]),
+            "recall": _percent(values["recall"]),
+            "f1": _percent(values["f1-score"]),
             "support": int(values["support"]),
         }
         for kind, values in report.items()
         if not kind.endswith(" avg")
     }
     return {
-        "f1": 100.0 * micro["f1-score"],
-        "precision": 100.0 * micro["precision"],
-        "recall": 100.0 * micro["recall"],
+        "f1": _percent(micro["f1-score"]),
+        "precision": _percent(micro["precision"]),
+        "recall": _percent(micro["recall"]),
         "per_type": per_type,
     }
+
+
+def _percent(share):
+    return 100.0 * float(share)
