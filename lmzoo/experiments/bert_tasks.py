@@ -1,6 +1,7 @@
 """Load a BERT task from a checkpoint or a run, and fit it under a budget."""
 
 import math
+import os
 import pathlib
 
 import keras
@@ -69,6 +70,42 @@ def load_bert_task(task_class, path, sequence_length=128, precision=None, **kwar
     return model
 
 
+def data_folder(data_dir, name):
+    """The folder `<data_dir or $LMZOO_DATA>/<name>` of a local dataset.
+
+    Args:
+        data_dir: optional folder; defaults to `$LMZOO_DATA`.
+        name: the dataset's folder name (`"sst2"`, `"wikitext-2"`).
+
+    Returns:
+        `pathlib.Path`.
+
+    Raises:
+        FileNotFoundError: no such folder; the message says where it looked.
+    """
+    folder = pathlib.Path(data_dir or os.environ.get("LMZOO_DATA", "data")) / name
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"No {name} folder at {folder}: give --data-dir or set LMZOO_DATA."
+        )
+    return folder
+
+
+def bert_optimizer(learning_rate, weight_decay=0.01):
+    """lmzoo's fused AdamW with no weight decay on biases and LayerNorm.
+
+    Args:
+        learning_rate: float or schedule.
+        weight_decay: float.
+
+    Returns:
+        `lmzoo.training.AdamW`.
+    """
+    optimizer = AdamW(learning_rate, weight_decay=weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    return optimizer
+
+
 def _with_precision(backbone, precision):
     config = backbone.get_config() | {"dtype": precision}
     copy = type(backbone).from_config(config)
@@ -133,10 +170,8 @@ def fit_task(
     Returns:
         The `TrainingBudget` callback (`steps`, `train_seconds`).
     """
-    optimizer = AdamW(learning_rate, weight_decay=weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     model.compile(
-        optimizer=optimizer,
+        optimizer=bert_optimizer(learning_rate, weight_decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=["sparse_categorical_accuracy"],
         jit_compile=default_jit_compile(model),

@@ -1,8 +1,6 @@
 """Fine-tune BERT on SST-2 (sentiment) or CoNLL-2003 (named entities) and score it."""
 
 import math
-import os
-import pathlib
 
 import keras
 import numpy as np
@@ -15,20 +13,16 @@ from lmzoo.data import (
     read_conll,
     read_labelled_tsv,
 )
-from lmzoo.experiments.bert_tasks import fit_task, load_bert_task, padding_multiple
+from lmzoo.experiments.bert_tasks import (
+    data_folder,
+    fit_task,
+    load_bert_task,
+    padding_multiple,
+)
 from lmzoo.models import BertClassifier, BertTokenClassifier
 from lmzoo.training import entity_scores
 
 SST2_LABELS = ("negative", "positive")
-
-
-def _data_folder(data_dir, name):
-    folder = pathlib.Path(data_dir or os.environ.get("LMZOO_DATA", "data")) / name
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"No {name} folder at {folder}: give --data-dir or set LMZOO_DATA."
-        )
-    return folder
 
 
 def _fit(model, examples, count, batch_size, epochs, learning_rate, **budget):
@@ -91,7 +85,7 @@ def finetune_sst2(
         `train_seconds`, `examples_per_s`, `steps` and `epochs`.
     """
     keras.utils.set_random_seed(seed)
-    folder = _data_folder(data_dir, "sst2")
+    folder = data_folder(data_dir, "sst2")
     sentences, labels = read_labelled_tsv(folder / "train.tsv", labels=(0, 1))
     dev_sentences, dev_labels = read_labelled_tsv(folder / "dev.tsv", labels=(0, 1))
     model = load_bert_task(
@@ -160,7 +154,7 @@ def finetune_conll2003(
         `examples_per_s`, `steps` and `epochs`.
     """
     keras.utils.set_random_seed(seed)
-    folder = _data_folder(data_dir, "conll2003")
+    folder = data_folder(data_dir, "conll2003")
     train = read_conll(folder / "train.txt", CONLL2003_TAGS)
     test = read_conll(folder / "test.txt", CONLL2003_TAGS)
     model = load_bert_task(

@@ -1,8 +1,5 @@
 """Pre-train a BERT preset on WikiText-2: masked-LM and next-sentence prediction."""
 
-import os
-import pathlib
-
 import keras
 import numpy as np
 
@@ -16,21 +13,19 @@ from lmzoo.data import (
     sentence_pairs,
     wikitext_documents,
 )
-from lmzoo.training import AdamW, TrainingBudget, default_jit_compile
+from lmzoo.experiments.bert_tasks import bert_optimizer, data_folder
+from lmzoo.training import TrainingBudget, default_jit_compile
 
 PRETRAINING_CORPORA = ("wikitext-2",)
 _OUTPUTS = ("mlm_logits", "nsp_logits")
 
 
 def _wikitext(data_dir, split):
-    folder = pathlib.Path(data_dir or os.environ.get("LMZOO_DATA", "data"))
-    folder = folder / "wikitext-2"
+    folder = data_folder(data_dir, "wikitext-2")
     for name in (f"wiki.{split}.tokens", f"wiki.{split}.tokens.gz"):
         if (folder / name).is_file():
             return wikitext_documents(read_text(folder / name))
-    raise FileNotFoundError(
-        f"No wiki.{split}.tokens[.gz] in {folder}: give --data-dir or set LMZOO_DATA."
-    )
+    raise FileNotFoundError(f"No wiki.{split}.tokens[.gz] in {folder}.")
 
 
 def unigram_baseline_accuracy(dataset, token_id):
@@ -68,13 +63,11 @@ def compile_pretrainer(model, learning_rate=1e-3, weight_decay=0.01):
     Returns:
         `model`, compiled.
     """
-    optimizer = AdamW(learning_rate, weight_decay=weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
     loss = keras.losses.SparseCategoricalCrossentropy(
         from_logits=True, reduction="mean_with_sample_weight"
     )
     model.compile(
-        optimizer=optimizer,
+        optimizer=bert_optimizer(learning_rate, weight_decay),
         loss={name: loss for name in _OUTPUTS},
         weighted_metrics={name: ["sparse_categorical_accuracy"] for name in _OUTPUTS},
         jit_compile=default_jit_compile(model),
