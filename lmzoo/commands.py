@@ -147,7 +147,10 @@ def _presets(args):
         corpus = get_recipe(name).corpus if preset.is_language_model else "-"
         vocabulary_size = preset.vocabulary_size or CORPORA[corpus].vocabulary_size
         model = models.get(name, vocabulary_size)
-        model(keras.ops.zeros((1, 1), "int32"))
+        if isinstance(model, models.Seq2SeqTransformer):
+            model.build()
+        else:
+            model(keras.ops.zeros((1, 1), "int32"))
         rows.append(
             (
                 name,
@@ -247,6 +250,44 @@ def _finetune(args):
     return _save_run(model, result, args.run_dir or f"runs/{args.task}-{stamp}")
 
 
+def _train_translation(args):
+    from lmzoo.experiments.translation import train_translation
+
+    model, result = train_translation(
+        args.pairs,
+        direction=args.direction,
+        preset=args.preset,
+        budget_minutes=args.budget_minutes,
+        epochs=args.epochs,
+        vocabulary_size=args.vocabulary_size,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        precision=None if args.precision == "float32" else args.precision,
+        seed=args.seed,
+        verbose=0 if args.quiet else 2,
+    )
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return _save_run(
+        model, result, args.run_dir or f"runs/translation-{args.preset}-{stamp}"
+    )
+
+
+def _translate(args):
+    model = keras.saving.load_model(_keras_file(args.model), compile=False)
+    if not isinstance(model, models.Seq2SeqTransformer):
+        raise ValueError(
+            f"{args.model} holds a {type(model).__name__}, not a Seq2SeqTransformer."
+        )
+    translations = model.translate(
+        args.sentences,
+        strategy="greedy" if args.num_beams == 1 else "beam",
+        num_beams=args.num_beams,
+        length_penalty=args.length_penalty,
+    )
+    print("\n".join(translations))
+    return 0
+
+
 _COMMANDS = {
     "compare": _compare,
     "train": _train,
@@ -255,4 +296,6 @@ _COMMANDS = {
     "presets": _presets,
     "pretrain-bert": _pretrain_bert,
     "finetune": _finetune,
+    "train-translation": _train_translation,
+    "translate": _translate,
 }

@@ -5,6 +5,7 @@ from lmzoo.data.conll import CONLL2003_TAGS, read_conll
 from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
 from lmzoo.data.files import cache_dir, download, read_text
 from lmzoo.data.masking import MaskedLMMasker, masked_lm_dataset
+from lmzoo.data.pairs import read_pairs, references_by_source, split_of, split_pairs
 from lmzoo.data.pipelines import language_model_dataset
 from lmzoo.data.preprocessors import BertPreprocessor, CausalLMPreprocessor
 from lmzoo.data.pretraining import (
@@ -12,11 +13,13 @@ from lmzoo.data.pretraining import (
     sentence_pairs,
     wikitext_documents,
 )
+from lmzoo.data.sentencepiece import SentencePieceTokenizer
 from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
 from lmzoo.data.squad import SpanRecord, pack_span_records, read_squad
 from lmzoo.data.streams import stateful_streams
 from lmzoo.data.tfds_source import load_tfds_corpus
 from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level
+from lmzoo.data.translation import TranslationPreprocessor, translation_dataset
 from lmzoo.data.tsv import read_labelled_tsv
 from lmzoo.data.word_pieces import WordPacking, pack_words
 from lmzoo.data.wordpiece import WordPieceTokenizer
@@ -32,6 +35,13 @@ __all__ = [
     "MaskedLMMasker",
     "Corpus",
     "WordPieceTokenizer",
+    "SentencePieceTokenizer",
+    "TranslationPreprocessor",
+    "read_pairs",
+    "references_by_source",
+    "split_of",
+    "split_pairs",
+    "translation_dataset",
     "WordTokenizer",
     "cache_dir",
     "download",

@@ -1,16 +1,30 @@
 """Batches of similar length, each cut to its longest row: little padding."""
 
+import functools
 import math
 
 import numpy as np
 import tensorflow as tf
 
 
-def _width(padding_mask, multiple):
+def _masks(features):
+    """The padding masks among the features (an encoder-decoder has two)."""
+    return [value for key, value in features.items() if key.endswith("padding_mask")]
+
+
+def _lengths(features):
+    """Real length of each row: its longest run over all the padding masks."""
+    lengths = [
+        tf.reduce_sum(tf.cast(mask, tf.int32), axis=-1) for mask in _masks(features)
+    ]
+    return functools.reduce(tf.maximum, lengths)
+
+
+def _width(features, multiple):
     """The longest row's length rounded up to `multiple`, at most the full width."""
-    longest = tf.reduce_max(tf.reduce_sum(tf.cast(padding_mask, tf.int32), axis=-1))
+    longest = tf.reduce_max(_lengths(features))
     rounded = (longest + multiple - 1) // multiple * multiple
-    return tf.minimum(tf.maximum(rounded, multiple), tf.shape(padding_mask)[-1])
+    return tf.minimum(tf.maximum(rounded, multiple), tf.shape(_masks(features)[0])[-1])
 
 
 def trim_batch(features, *rest, multiple=16):
@@ -21,7 +35,8 @@ def trim_batch(features, *rest, multiple=16):
     with XLA sees one shape per multiple instead of one per batch.
 
     Args:
-        features: a dict of `[B, T]` tensors with `"padding_mask"`.
+        features: a dict of `[B, T]` tensors with `"padding_mask"` (or
+            several masks named `*padding_mask`, all cut to the longest).
         *rest: labels and sample weights; those of rank 2 are cut too.
         multiple: int. Defaults to `16`.
 
@@ -34,7 +49,7 @@ def trim_batch(features, *rest, multiple=16):
     >>> features["padding_mask"].shape
     TensorShape([2, 8])
     """
-    width = _width(features["padding_mask"], multiple)
+    width = _width(features, multiple)
     features = {key: value[:, :width] for key, value in features.items()}
     if not rest:
         return features
@@ -79,11 +94,15 @@ def length_bucketed(examples, batch_size, multiple=16, shuffle_seed=None):
         )
     spec = examples.element_spec
     features_spec = spec[0] if isinstance(spec, tuple) else spec
-    full = features_spec["padding_mask"].shape[-1]
+    full = max(
+        spec.shape[-1]
+        for key, spec in features_spec.items()
+        if key.endswith("padding_mask")
+    )
     boundaries = list(range(multiple + 1, full + 1, multiple))
 
     def length(features, *rest):
-        return tf.reduce_sum(tf.cast(features["padding_mask"], tf.int32))
+        return _lengths(features)
 
     batches = examples.bucket_by_sequence_length(
         length, boundaries, [batch_size] * (len(boundaries) + 1)

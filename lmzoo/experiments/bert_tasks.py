@@ -8,7 +8,7 @@ import keras
 
 from lmzoo.data import BertPreprocessor
 from lmzoo.models import BertBackbone
-from lmzoo.training import AdamW, TrainingBudget, default_jit_compile
+from lmzoo.training import TrainingBudget, default_jit_compile, transformer_adamw
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -91,21 +91,6 @@ def data_folder(data_dir, name):
     return folder
 
 
-def bert_optimizer(learning_rate, weight_decay=0.01):
-    """lmzoo's fused AdamW with no weight decay on biases and LayerNorm.
-
-    Args:
-        learning_rate: float or schedule.
-        weight_decay: float.
-
-    Returns:
-        `lmzoo.training.AdamW`.
-    """
-    optimizer = AdamW(learning_rate, weight_decay=weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
-    return optimizer
-
-
 def _with_precision(backbone, precision):
     config = backbone.get_config() | {"dtype": precision}
     copy = type(backbone).from_config(config)
@@ -171,7 +156,7 @@ def fit_task(
         The `TrainingBudget` callback (`steps`, `train_seconds`).
     """
     model.compile(
-        optimizer=bert_optimizer(learning_rate, weight_decay),
+        optimizer=transformer_adamw(learning_rate, weight_decay),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         weighted_metrics=["sparse_categorical_accuracy"],
         jit_compile=default_jit_compile(model),

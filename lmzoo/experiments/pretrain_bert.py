@@ -13,8 +13,8 @@ from lmzoo.data import (
     sentence_pairs,
     wikitext_documents,
 )
-from lmzoo.experiments.bert_tasks import bert_optimizer, data_folder
-from lmzoo.training import TrainingBudget, default_jit_compile
+from lmzoo.experiments.bert_tasks import data_folder
+from lmzoo.training import TrainingBudget, default_jit_compile, transformer_adamw
 
 PRETRAINING_CORPORA = ("wikitext-2",)
 _OUTPUTS = ("mlm_logits", "nsp_logits")
@@ -67,7 +67,7 @@ def compile_pretrainer(model, learning_rate=1e-3, weight_decay=0.01):
         from_logits=True, reduction="mean_with_sample_weight"
     )
     model.compile(
-        optimizer=bert_optimizer(learning_rate, weight_decay),
+        optimizer=transformer_adamw(learning_rate, weight_decay),
         loss={name: loss for name in _OUTPUTS},
         weighted_metrics={name: ["sparse_categorical_accuracy"] for name in _OUTPUTS},
         jit_compile=default_jit_compile(model),

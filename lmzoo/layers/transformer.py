@@ -216,10 +216,13 @@ class TransformerDecoderBlock(_TransformerBlock):
             from `self.cross_attention.compute_cache(encoder_outputs)`: the
             source projected once per sequence (then `encoder_outputs` is
             ignored).
+        return_cross_attention_weights: bool. Also return the
+            cross-attention weights `[B, H, T, S]` (float32).
         training: bool. Whether dropout is active.
 
     Returns:
-        `[B, T, C]` tensor, and the updated cache when `cache` was given.
+        `[B, T, C]` tensor; then the cross-attention weights if asked for;
+        then the updated cache when `cache` was given.
 
     Example:
     >>> block = TransformerDecoderBlock(num_heads=4, intermediate_dim=64)
@@ -275,6 +278,7 @@ class TransformerDecoderBlock(_TransformerBlock):
         cache=None,
         cache_update_index=None,
         cross_attention_cache=None,
+        return_cross_attention_weights=False,
         training=None,
     ):
         x = self._residual(
@@ -292,6 +296,7 @@ class TransformerDecoderBlock(_TransformerBlock):
         )
         if cache is not None:
             x, cache = x
+        weights = None
         if self.cross_attention is not None:
             x = self._residual(
                 x,
@@ -301,11 +306,18 @@ class TransformerDecoderBlock(_TransformerBlock):
                     encoder_outputs,
                     padding_mask=encoder_padding_mask,
                     cache=cross_attention_cache,
+                    return_attention_scores=return_cross_attention_weights,
                     training=training,
                 ),
                 training,
             )
-            if cross_attention_cache is not None:
-                x = x[0]
+            if isinstance(x, tuple):
+                x, *extra = x
+                weights = extra[0] if return_cross_attention_weights else None
         x = self._feedforward(x, training)
-        return x if cache is None else (x, cache)
+        outputs = (x,)
+        if return_cross_attention_weights:
+            outputs += (weights,)
+        if cache is not None:
+            outputs += (cache,)
+        return outputs[0] if len(outputs) == 1 else outputs

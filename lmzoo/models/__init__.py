@@ -16,6 +16,7 @@ from lmzoo.models.legacy import upgrade_keras_file
 from lmzoo.models.lstm import LSTMBackbone, LSTMLanguageModel
 from lmzoo.models.presets import PRESETS, Preset, get, get_preset
 from lmzoo.models.sentence_encoder import SentenceEncoder
+from lmzoo.models.seq2seq import Seq2SeqBackbone, Seq2SeqTransformer
 from lmzoo.models.task import Task
 
 __all__ = [
@@ -31,6 +32,8 @@ __all__ = [
     "PRESETS",
     "Preset",
     "SentenceEncoder",
+    "Seq2SeqBackbone",
+    "Seq2SeqTransformer",
     "Task",
     "get",
     "get_preset",

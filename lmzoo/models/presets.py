@@ -10,6 +10,7 @@ from lmzoo.models.bert import BertPretrainer
 from lmzoo.models.gpt import GPT
 from lmzoo.models.inputs import check_positive_int
 from lmzoo.models.lstm import LSTMLanguageModel
+from lmzoo.models.seq2seq import Seq2SeqTransformer
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,6 +138,35 @@ PRESETS |= {
     "bert-medium": _bert(8, 512, 8),
     "bert-base": _bert(12, 768, 12),
     "minilm-l6": _bert(6, 384, 12),
+}
+
+
+# Encoder-decoder translators: tiny for tests, small for Tatoeba on a CPU.
+PRESETS |= {
+    "transformer-tiny": Preset(
+        Seq2SeqTransformer,
+        {
+            "num_layers": 1,
+            "num_heads": 2,
+            "hidden_dim": 32,
+            "intermediate_dim": 64,
+            "max_sequence_length": 32,
+            "dropout": 0.0,
+        },
+        vocabulary_size=500,
+    ),
+    "transformer-small": Preset(
+        Seq2SeqTransformer,
+        {
+            "num_layers": 3,
+            "num_heads": 4,
+            "hidden_dim": 256,
+            "intermediate_dim": 1024,
+            "max_sequence_length": 64,
+            "dropout": 0.1,
+        },
+        vocabulary_size=8000,
+    ),
 }
 
 

@@ -10,11 +10,12 @@ from lmzoo.training.fit import (
 )
 from lmzoo.training.losses import (
     LanguageModelLoss,
+    SmoothedCrossEntropy,
     summed_cross_entropy,
     token_cross_entropy,
 )
 from lmzoo.training.metrics import Perplexity, language_model_metrics
-from lmzoo.training.optimizers import AdamW
+from lmzoo.training.optimizers import AdamW, transformer_adamw
 from lmzoo.training.recipes import RECIPES, Recipe, get_recipe
 from lmzoo.training.schedules import (
     halving_schedule,
@@ -30,6 +31,7 @@ __all__ = [
     "LanguageModelLoss",
     "Perplexity",
     "Recipe",
+    "SmoothedCrossEntropy",
     "ResetStates",
     "TrainingBudget",
     "check_budget",
@@ -43,6 +45,7 @@ __all__ = [
     "stretched_halving_schedule",
     "summed_cross_entropy",
     "token_cross_entropy",
+    "transformer_adamw",
     "train_language_model",
     "train_with_recipe",
     "validation_perplexity",

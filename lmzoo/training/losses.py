@@ -95,3 +95,54 @@ def summed_cross_entropy(logits, targets, weights):
     )
     weights = tf.cast(weights, tf.float32)
     return tf.reduce_sum(cross_entropy * weights), tf.reduce_sum(weights)
+
+
+@keras.saving.register_keras_serializable(package="lmzoo")
+class SmoothedCrossEntropy(keras.losses.Loss):
+    """Token cross-entropy with label smoothing, averaged over weighted tokens.
+
+    The target distribution puts `1 - label_smoothing` on the true token and
+    spreads `label_smoothing` evenly over the vocabulary (Szegedy et al.,
+    2016; the Transformer uses 0.1): the loss is `(1 - eps) * nll + eps *
+    mean(-log p)`, from logits in float32. The mean is over the tokens whose
+    sample weight is non-zero, so padding neither counts nor dilutes it.
+
+    Args:
+        label_smoothing: float in `[0, 1)`. Defaults to `0.1`.
+        name: str. Defaults to `"loss"`.
+        **kwargs: other `keras.losses.Loss` arguments.
+
+    Example:
+    >>> loss = SmoothedCrossEntropy(0.1)
+    >>> round(float(loss(ops.array([[0, 1]]), ops.zeros((1, 2, 4)),
+    ...                  sample_weight=ops.array([[1.0, 0.0]]))), 4)
+    1.3863
+    >>> logits = ops.array([[[5.0, 0.0]]])
+    >>> round(float(SmoothedCrossEntropy(0.0)(ops.array([[0]]), logits)), 4)
+    0.0067
+    """
+
+    def __init__(self, label_smoothing=0.1, name="loss", **kwargs):
+        kwargs.setdefault("reduction", "mean_with_sample_weight")
+        super().__init__(name=name, **kwargs)
+        if not 0 <= label_smoothing < 1:
+            raise ValueError(
+                f"label_smoothing must be in [0, 1), got {label_smoothing}."
+            )
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        log_probabilities = tf.nn.log_softmax(ops.cast(y_pred, "float32"))
+        targets = ops.cast(y_true, "int32")
+        negative_log_likelihood = -tf.gather(
+            log_probabilities, targets, batch_dims=targets.shape.rank
+        )
+        if not self.label_smoothing:
+            return negative_log_likelihood
+        uniform = -ops.mean(log_probabilities, axis=-1)
+        return (
+            1.0 - self.label_smoothing
+        ) * negative_log_likelihood + self.label_smoothing * uniform
+
+    def get_config(self):
+        return super().get_config() | {"label_smoothing": self.label_smoothing}

@@ -70,3 +70,25 @@ class AdamW(keras.optimizers.AdamW):
             beta_2,
             tf.cast(self.epsilon, dtype),
         )
+
+
+def transformer_adamw(learning_rate, weight_decay=0.01):
+    """The fused `AdamW` with no weight decay on biases and LayerNorm parameters.
+
+    How BERT and most Transformers are trained: decay pulls the weight
+    matrices toward zero, but not the offsets and scales.
+
+    Args:
+        learning_rate: float or schedule.
+        weight_decay: float. Defaults to `0.01`.
+
+    Returns:
+        `AdamW`.
+
+    Example:
+    >>> transformer_adamw(1e-3).weight_decay
+    0.01
+    """
+    optimizer = AdamW(learning_rate, weight_decay=weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta"])
+    return optimizer
