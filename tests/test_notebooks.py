@@ -1,25 +1,52 @@
+"""Every notebook runs top to bottom in a fresh kernel, on a small budget."""
+
 import pathlib
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-NOTEBOOKS = sorted((pathlib.Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = pathlib.Path(__file__).parent.parent / "notebooks"
+
+# name -> (environment for a small budget, text the printed outputs must hold)
+EXPECTED = {
+    "01_quickstart.ipynb": (
+        {},
+        ["training characters, vocabulary of 66", "(1, 6, 66)"],
+    ),
+    "04_translation.ipynb": (
+        {
+            "LMZOO_NOTEBOOK_MINUTES": "0.3",
+            "LMZOO_NOTEBOOK_PRESET": "transformer-tiny",
+            "LMZOO_NOTEBOOK_PAIRS": "3000",
+        },
+        ["{'train': 2", "'parameters':", "Where is the train station?\n  greedy: "],
+    ),
+}
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_notebook_runs_top_to_bottom(path):
-    notebook = nbformat.read(path, as_version=4)
+def test_every_notebook_is_tested():
+    assert sorted(path.name for path in NOTEBOOKS.glob("*.ipynb")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_notebook_runs_top_to_bottom(name, monkeypatch):
+    environment, expected = EXPECTED[name]
+    monkeypatch.delenv("LMZOO_TRANSLATOR", raising=False)
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     NotebookClient(
         notebook,
         timeout=600,
         kernel_name="python3",
-        resources={"metadata": {"path": path.parent}},
+        resources={"metadata": {"path": NOTEBOOKS}},
     ).execute()
     outputs = [
         o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs
     ]
     assert not [o for o in outputs if o.output_type == "error"]
     printed = "".join(o.get("text", "") for o in outputs if o.output_type == "stream")
-    assert "training characters, vocabulary of 66" in printed
-    assert "(1, 6, 66)" in printed
+    for text in expected:
+        assert text in printed
+    assert (NOTEBOOKS / name).stat().st_size < 1_000_000

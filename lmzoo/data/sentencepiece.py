@@ -6,12 +6,42 @@ was, not as "¿ Dónde está ?", which matters to BLEU and to serving.
 """
 
 import base64
+import functools
+import hashlib
 import io
 
 import keras
 import tensorflow as tf
 
 PAD_ID, UNKNOWN_ID, START_ID, END_ID = 0, 1, 2, 3
+
+
+@functools.cache
+def _shared_resource_class():
+    """tensorflow-text's SentencePiece model resource, under a shared name.
+
+    tensorflow-text creates the model as a resource private to its kernel,
+    and `tf.random.set_seed` (so `keras.utils.set_random_seed`) clears the
+    kernel cache in eager mode, which deletes it: every tokenizer made before
+    the call then fails with "Resource ... does not exist" (tensorflow-text's
+    own TODO b/318839908). Under a shared name (the proto's hash) the
+    resource lives in the resource manager instead, and a cleared kernel
+    finds it again.
+    """
+    from tensorflow_text.python.ops import sentencepiece_tokenizer as text_ops
+
+    class SharedModelResource(text_ops._SentencepieceModelResource):
+        def __init__(self, model):
+            digest = hashlib.sha256(model).hexdigest()[:24]
+            self._shared_name = f"lmzoo_sentencepiece_{digest}"
+            super().__init__(model, "SharedSentencepieceModel")
+
+        def _create_resource(self):
+            return text_ops.gen_sentencepiece_tokenizer.sentencepiece_op(
+                model=self._model, shared_name=self._shared_name
+            )
+
+    return SharedModelResource
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -51,6 +81,7 @@ class SentencePieceTokenizer(keras.layers.Layer):
             proto = base64.b64decode(proto)
         self.proto = bytes(proto)
         self._tokenizer = tf_text.SentencepieceTokenizer(self.proto, out_type=tf.int32)
+        self._tokenizer._model_resource = _shared_resource_class()(self.proto)
         self._allow_non_tensor_positional_args = True
         self.built = True
 

@@ -125,7 +125,9 @@ def translation_dataset(pairs, preprocessor, batch_size, multiple=8, shuffle_see
     Pairs are tokenized once and cached; batches group pairs of similar
     length (the longer of source and target) and are cut to their longest
     row rounded up to `multiple`, so they carry little padding and an XLA
-    step sees few shapes.
+    step sees few shapes. The dataset knows its number of batches (one pass
+    counts them; a bucket's count does not depend on the shuffle), so
+    `fit` and `evaluate` know an epoch's length.
 
     Args:
         pairs: list of `(source, target)` strings.
@@ -144,6 +146,8 @@ def translation_dataset(pairs, preprocessor, batch_size, multiple=8, shuffle_see
     >>> batches = translation_dataset([("a b", "b a")] * 3, preprocessor, 2)
     >>> [labels.shape for _, labels, _ in batches]
     [TensorShape([2, 8]), TensorShape([1, 8])]
+    >>> int(batches.cardinality())
+    2
     """
     sources, targets = zip(*pairs, strict=True)
     examples = (
@@ -153,6 +157,8 @@ def translation_dataset(pairs, preprocessor, batch_size, multiple=8, shuffle_see
         .unbatch()
         .cache()
     )
-    return length_bucketed(examples, batch_size, multiple, shuffle_seed).prefetch(
+    batches = length_bucketed(examples, batch_size, multiple, shuffle_seed)
+    count = int(batches.reduce(0, lambda count, _: count + 1))
+    return batches.apply(tf.data.experimental.assert_cardinality(count)).prefetch(
         tf.data.AUTOTUNE
     )

@@ -1,4 +1,6 @@
-"""Learning-curve plots for the compare job."""
+"""Plots: learning curves for the compare job, attention heatmaps."""
+
+import pathlib
 
 import matplotlib
 
@@ -43,3 +45,43 @@ def plot_learning_curves(curves, path):
     figure.savefig(path, dpi=120)
     plt.close(figure)
     return path
+
+
+def plot_cross_attention(attention, path=None, head=None):
+    """Draws a translation's cross-attention as a heatmap: target rows, source columns.
+
+    Args:
+        attention: the dict of `Seq2SeqTransformer.cross_attention`.
+        path: optional path of a PNG to write.
+        head: optional int. One head; by default the mean over heads.
+
+    Returns:
+        The path written, or the matplotlib figure when `path` is `None`.
+
+    Example:
+    >>> import numpy as np
+    >>> attention = {"source_tokens": ["▁Hi", "</s>"],
+    ...              "target_tokens": ["▁Hola", "</s>"],
+    ...              "weights": np.full((2, 2, 2), 0.5)}
+    >>> type(plot_cross_attention(attention)).__name__
+    'Figure'
+    """
+    weights = attention["weights"]
+    weights = weights.mean(axis=0) if head is None else weights[head]
+    source, target = attention["source_tokens"], attention["target_tokens"]
+    figure, axes = plt.subplots(
+        figsize=(1.0 + 0.45 * len(source), 1.0 + 0.4 * len(target))
+    )
+    image = axes.imshow(weights, cmap="viridis", vmin=0.0, aspect="auto")
+    axes.set_xticks(range(len(source)), source, rotation=60, ha="right")
+    axes.set_yticks(range(len(target)), target)
+    axes.set_xlabel("source")
+    axes.set_ylabel("target (as predicted)")
+    axes.set_title("cross-attention" + ("" if head is None else f", head {head}"))
+    figure.colorbar(image, ax=axes, fraction=0.05)
+    figure.tight_layout()
+    if path is None:
+        return figure
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return pathlib.Path(path)

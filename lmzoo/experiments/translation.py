@@ -1,6 +1,5 @@
 """`lmzoo train-translation`: a Transformer trained on sentence pairs, and BLEU."""
 
-import math
 import time
 
 import keras
@@ -156,7 +155,8 @@ def train_translation(
     )
     model.build()
     compile_translator(model, learning_rate, label_smoothing)
-    steps_per_epoch = math.ceil(len(train) / batch_size)
+    batches = translation_dataset(train, preprocessor, batch_size, shuffle_seed=seed)
+    steps_per_epoch = int(batches.cardinality())
     budget = TrainingBudget(
         learning_rate,
         tokens_per_step=batch_size,

@@ -162,6 +162,8 @@ class Seq2SeqBackbone(keras.Model):
         )
 
     def build(self, input_shape=None):
+        if self.built:
+            return
         hidden = (None, None, self.hidden_dim)
         for embedding in {id(e): e for e in self._embeddings()}.values():
             embedding.build((None, None))
