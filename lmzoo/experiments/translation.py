@@ -22,7 +22,9 @@ from lmzoo.training import (
 from lmzoo.training.bleu import corpus_bleu
 
 
-def compile_translator(model, learning_rate=1e-3, label_smoothing=0.1):
+def compile_translator(
+    model, learning_rate=1e-3, label_smoothing=0.1, jit_compile=None
+):
     """Compiles a translator: AdamW, label-smoothed loss, masked accuracy.
 
     The loss and the accuracy count target positions only (the batches'
@@ -32,6 +34,9 @@ def compile_translator(model, learning_rate=1e-3, label_smoothing=0.1):
         model: a `Seq2SeqTransformer`.
         learning_rate: float. Defaults to `1e-3`.
         label_smoothing: float. Defaults to `0.1`.
+        jit_compile: optional bool. Defaults to
+            `lmzoo.training.default_jit_compile(model)` (XLA in float32, not
+            in bfloat16).
 
     Returns:
         The model.
@@ -40,7 +45,7 @@ def compile_translator(model, learning_rate=1e-3, label_smoothing=0.1):
         optimizer=transformer_adamw(learning_rate),
         loss=SmoothedCrossEntropy(label_smoothing),
         weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        jit_compile=default_jit_compile(model),
+        jit_compile=default_jit_compile(model) if jit_compile is None else jit_compile,
     )
     return model
 
