@@ -197,6 +197,12 @@ def test_presets_are_aligned_with_parameter_counts(tmp_path):
     assert rows["gpt-ptb"].split()[3] == "ptb"
     # Hugging Face's BertForPreTraining(BertConfig()) has 110,106,428.
     assert rows["bert-base"].split()[1:4] == ["BertPretrainer", "110,106,428", "-"]
+    # Two 8,000-piece vocabularies, as `lmzoo train-translation` learns them.
+    assert rows["transformer-small"].split()[1:4] == [
+        "Seq2SeqTransformer",
+        "9,659,392",
+        "-",
+    ]
     column = lines[0].index("for corpus")
     assert {line[column:].split()[0] for line in lines[1:]} == {
         "tinyshakespeare",

@@ -1,13 +1,10 @@
 """The encoder-decoder Transformer (Vaswani et al., 2017) for translation."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from lmzoo.data.batching import sorted_batches
-from lmzoo.generation.decoding import Generator
-from lmzoo.generation.samplers import SamplerConfig
+from lmzoo.generation.translation import TranslationMixin
 from lmzoo.layers import (
     TokenAndPositionEmbedding,
     TransformerDecoderBlock,
@@ -343,7 +340,7 @@ class Seq2SeqBackbone(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class Seq2SeqTransformer(Task):
+class Seq2SeqTransformer(TranslationMixin, Task):
     """Translation model: a `Seq2SeqBackbone` and an output projection tied to
     the target embedding.
 
@@ -388,8 +385,6 @@ class Seq2SeqTransformer(Task):
             backbone_arguments["vocabulary_size"] = vocabulary_size
         backbone = backbone_from(Seq2SeqBackbone, backbone, backbone_arguments)
         super().__init__(backbone, preprocessor, name=name, trainable=trainable)
-        self._generator = None
-        self._encoder = None
 
     def build(self, input_shape=None):
         self.backbone.build()
@@ -452,136 +447,6 @@ class Seq2SeqTransformer(Task):
         )
         return self.backbone.decoder_embedding.attend(hidden), cache
 
-    def _check_preprocessor(self):
-        if self.preprocessor is None:
-            raise ValueError(
-                "This model has no TranslationPreprocessor: it cannot read strings."
-            )
-        return self.preprocessor
-
-    def encode(self, token_ids, padding_mask):
-        """The encoder outputs for a batch of sources, compiled with XLA.
-
-        Args:
-            token_ids: `[B, S]` ints.
-            padding_mask: `[B, S]` bools.
-
-        Returns:
-            `[B, S, hidden_dim]` tensor.
-        """
-        if self._encoder is None:
-            self._encoder = tf.function(
-                lambda ids, mask: self.backbone.encode(ids, mask), jit_compile=True
-            )
-        return self._encoder(
-            tf.constant(token_ids, tf.int32), tf.constant(padding_mask, tf.bool)
-        )
-
-    def translate_ids(
-        self,
-        features,
-        strategy="beam",
-        num_beams=4,
-        length_penalty=1.0,
-        max_new_tokens=None,
-        batch_size=64,
-    ):
-        """Target ids for packed sources, decoded batch by batch, longest first.
-
-        Args:
-            features: dict of `[N, S]` NumPy arrays `"encoder_token_ids"` and
-                `"encoder_padding_mask"` (a preprocessor's `encode_source`).
-            strategy: `"greedy"` or `"beam"`. Defaults to `"beam"`.
-            num_beams: int. Defaults to `4`.
-            length_penalty: float. Beam scores are divided by
-                `length ** length_penalty`. Defaults to `1.0`.
-            max_new_tokens: optional int. Defaults to the longest target the
-                model takes.
-            batch_size: int. Defaults to `64`.
-
-        Returns:
-            list of N lists of target ids (without `<s>` and `</s>`).
-        """
-        if strategy not in ("greedy", "beam"):
-            raise ValueError(f"strategy must be 'greedy' or 'beam', got {strategy!r}.")
-        target = self._check_preprocessor().target_tokenizer
-        config = SamplerConfig(
-            strategy,
-            num_beams=num_beams,
-            length_penalty=length_penalty,
-            suppressed_token_ids=(target.oov_id, target.start_id, 0),
-        )
-        max_new_tokens = max_new_tokens or self.max_sequence_length - 1
-        if not self.built:
-            self.build()
-        if self._generator is None:
-            self._generator = Generator(self)
-        packed = {
-            "token_ids": np.asarray(features["encoder_token_ids"]),
-            "padding_mask": np.asarray(features["encoder_padding_mask"]),
-        }
-        results = [None] * len(packed["token_ids"])
-        for rows, batch in sorted_batches(packed, batch_size, 8, fill_last=True):
-            encoded = self.encode(batch["token_ids"], batch["padding_mask"])
-            output = self._generator(
-                np.full((len(encoded), 1), target.start_id, np.int32),
-                config,
-                max_new_tokens,
-                stop_token_ids=(target.end_id,),
-                seed=0,
-                encoder_outputs=encoded,
-                encoder_padding_mask=batch["padding_mask"],
-            )
-            for row, ids, length in zip(
-                rows, output["token_ids"], output["lengths"], strict=False
-            ):
-                results[row] = [int(t) for t in ids[1:length] if t != target.end_id]
-        return results
-
-    def translate(
-        self,
-        sources,
-        strategy="beam",
-        num_beams=4,
-        length_penalty=1.0,
-        max_new_tokens=None,
-        batch_size=64,
-    ):
-        """Translates source strings.
-
-        Args:
-            sources: a string or a list of strings.
-            strategy: `"greedy"` or `"beam"`. Defaults to `"beam"`.
-            num_beams: int. Beam width. Defaults to `4`.
-            length_penalty: float. Defaults to `1.0`.
-            max_new_tokens: optional int. Longest translation, in pieces.
-            batch_size: int. Sources decoded together. Defaults to `64`.
-
-        Returns:
-            A string, or a list of strings.
-
-        Example:
-        >>> from lmzoo.data.sentencepiece import SentencePieceTokenizer
-        >>> from lmzoo.data.translation import TranslationPreprocessor
-        >>> tokenizer = SentencePieceTokenizer.train(["hola", "adios"] * 9, 20)
-        >>> model = Seq2SeqTransformer(
-        ...     tokenizer.vocabulary_size, num_layers=1, hidden_dim=8, num_heads=2,
-        ...     max_sequence_length=16,
-        ...     preprocessor=TranslationPreprocessor(tokenizer, tokenizer, 16))
-        >>> type(model.translate("hola", max_new_tokens=3))
-        <class 'str'>
-        """
-        single = isinstance(sources, str)
-        texts = [sources] if single else list(sources)
-        features = self._check_preprocessor().encode_source(tf.constant(texts))
-        features = {key: value.numpy() for key, value in features.items()}
-        ids = self.translate_ids(
-            features, strategy, num_beams, length_penalty, max_new_tokens, batch_size
-        )
-        tokenizer = self.preprocessor.target_tokenizer
-        translations = [tokenizer.decode(row) for row in ids]
-        return translations[0] if single else translations
-
     def cross_attention(self, source, translation=None, layer=-1):
         """The cross-attention weights of one sentence's translation.
 
@@ -597,7 +462,7 @@ class Seq2SeqTransformer(Task):
             whose rows sum to 1: how much each target piece, as it was
             predicted, looked at each source piece.
         """
-        preprocessor = self._check_preprocessor()
+        preprocessor = self.translation_preprocessor()
         if translation is None:
             translation = self.translate(source)
         features, labels, weights = preprocessor([source], [translation])

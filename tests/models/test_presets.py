@@ -7,7 +7,10 @@ from lmzoo import models
 @pytest.mark.parametrize("name", sorted(models.PRESETS))
 def test_every_preset_builds_with_its_arguments(name, token_batch):
     model = models.get(name, vocabulary_size=66)
-    outputs = model(token_batch)
+    inputs = token_batch
+    if isinstance(model, models.Seq2SeqTransformer):
+        inputs = {"encoder_token_ids": token_batch, "decoder_token_ids": token_batch}
+    outputs = model(inputs)
     logits = outputs["mlm_logits"] if isinstance(outputs, dict) else outputs
     assert logits.shape == (2, 16, 66) and logits.dtype == "float32"
     config = model.backbone.get_config()
