@@ -6,8 +6,9 @@ A model takes part by implementing two methods:
   encoder_padding_mask=None)`: the empty cache (GPT: a `(key, value)` pair of
   `[B, heads, max_length, head_dim]` tensors per layer; LSTM: its zero state).
   An encoder-decoder receives its encoder's outputs `[B, S, C]` and padding
-  mask `[B, S]` here, one row per generated row (beam search repeats them per
-  beam), and keeps in the cache what its decoder needs of them;
+  mask `[B, S]` here, one row per prompt, and keeps in the cache what its
+  decoder needs of them (beam search then repeats every row of the cache per
+  beam, so the source is projected once, not once per beam);
 - `decode_step(token_ids, cache, cache_update_index)`: logits for
   `token_ids` (`[B, T]`) placed at positions `cache_update_index ...`, and the
   updated cache. Beam search reorders every tensor of the cache by beam.
@@ -114,8 +115,10 @@ def beam_search_loop(
         config: `SamplerConfig` with strategy `"beam"`.
         max_new_tokens: int.
         stop_token_ids: tuple of ints.
-        encoder: dict of `init_cache` keyword arguments, one row per prompt;
-            each is repeated `num_beams` times.
+        encoder: dict of `init_cache` keyword arguments, one row per prompt.
+            The cache is made once per prompt (an encoder-decoder projects
+            its source into cross-attention keys and values once) and each
+            of its rows is then repeated `num_beams` times.
 
     Returns:
         `(token_ids [B, L], lengths [B], scores [B])`, scores being the summed
@@ -130,8 +133,9 @@ def beam_search_loop(
     scores = tf.tile(
         tf.constant([0.0] + [MASKED_LOGIT] * (width - 1))[None], [batch, 1]
     )
-    encoder = {name: tf.repeat(value, width, axis=0) for name, value in encoder.items()}
-    cache = model.init_cache(flat, total, **encoder)
+    cache = tf.nest.map_structure(
+        lambda t: tf.repeat(t, width, axis=0), model.init_cache(batch, total, **encoder)
+    )
     base = tf.range(batch)[:, None] * width
 
     def body(index, ids, cache, done, final_lengths, scores):

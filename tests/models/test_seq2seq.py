@@ -139,6 +139,20 @@ def test_cached_beam_search_matches_full_recompute(length_penalty):
         assert output["scores"][row] == pytest.approx(score, abs=1e-3)
 
 
+def test_beam_search_projects_each_source_once_and_repeats_it_per_beam():
+    model = _model()
+    calls = []
+    init_cache = model.init_cache
+
+    def recording_init_cache(batch_size, max_length, **encoder):
+        calls.append((batch_size, encoder["encoder_outputs"].shape[0]))
+        return init_cache(batch_size, max_length, **encoder)
+
+    model.init_cache = recording_init_cache
+    _generate(model, SamplerConfig("beam", num_beams=4), 3)
+    assert calls == [(3, 3)]
+
+
 def test_cross_attention_cache_is_projected_once_per_source_row():
     model = _model()
     source, mask = _padded(SOURCES)
