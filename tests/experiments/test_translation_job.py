@@ -129,7 +129,7 @@ def test_a_malformed_pairs_file_is_one_line_naming_file_and_line(tmp_path, capsy
 
 def test_translate_refuses_a_model_that_is_not_a_translator(tmp_path, capsys):
     model = models.GPT(vocabulary_size=10, num_layers=1, hidden_dim=8, num_heads=2)
-    model.build((1, 4))
+    model(np.ones((1, 4), "int32"))
     model.save(tmp_path / "gpt.keras")
     status = lmzoo_cli.main(
         ["translate", "--model", str(tmp_path / "gpt.keras"), "Hola."]
