@@ -316,6 +316,7 @@ def build_parser():
     _add_finetune(commands, formatter)
     _add_train_translation(commands, formatter)
     _add_translate(commands, formatter)
+    _add_export(commands, formatter)
 
     presets = commands.add_parser(
         "presets",
@@ -474,6 +475,23 @@ def _add_translate(commands, formatter):
         type=non_negative_float,
         default=1.0,
         help="beam scores are divided by length ** this",
+    )
+    _add_common(parser)
+
+
+def _add_export(commands, formatter):
+    parser = commands.add_parser(
+        "export",
+        help="write a model as a SavedModel for TensorFlow Serving",
+        description="Reads a .keras file or a training run's folder and writes "
+        "a SavedModel with its serving signatures to PATH "
+        "(saved_models/<name>/<version>), atomically.",
+        **formatter,
+    )
+    parser.add_argument("model", help="a .keras file or a training run's folder")
+    parser.add_argument("path", help="saved_models/<name>/<version>")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace an existing version"
     )
     _add_common(parser)
 

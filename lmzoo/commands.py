@@ -288,6 +288,14 @@ def _translate(args):
     return 0
 
 
+def _export(args):
+    from lmzoo.export import save
+
+    model = keras.saving.load_model(_keras_file(args.model), compile=False)
+    print(save(model, args.path, overwrite=args.overwrite))
+    return 0
+
+
 _COMMANDS = {
     "compare": _compare,
     "train": _train,
@@ -298,4 +306,5 @@ _COMMANDS = {
     "finetune": _finetune,
     "train-translation": _train_translation,
     "translate": _translate,
+    "export": _export,
 }

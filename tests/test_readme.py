@@ -72,6 +72,7 @@ def test_readme_commands_run_as_written(tmp_path):
         "presets",
         "train",
         "generate",
+        "export",
         "compare",
     ]
     outputs = []
@@ -88,7 +89,9 @@ def test_readme_commands_run_as_written(tmp_path):
         outputs.append(result.stdout)
     assert (tmp_path / "runs" / "gpt-nano" / "model.keras").is_file()
     assert outputs[2].startswith("ROMEO:")
-    assert "lstm-small" in outputs[3] and "val perplexity" in outputs[3]
+    assert outputs[3].strip() == "saved_models/gpt-nano/7"
+    assert (tmp_path / "saved_models" / "gpt-nano" / "7" / "saved_model.pb").is_file()
+    assert "lstm-small" in outputs[4] and "val perplexity" in outputs[4]
 
 
 def test_the_models_guide_runs_as_written(tmp_path):

@@ -5,6 +5,7 @@ from lmzoo.export.saved_model import (
     export_language_model,
     export_text_encoder,
     next_version,
+    save,
     save_keras,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "export_language_model",
     "export_text_encoder",
     "next_version",
+    "save",
     "save_keras",
 ]

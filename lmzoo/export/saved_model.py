@@ -46,10 +46,18 @@ def _publish(staging, target):
     """Gives a staged export the permissions of a normal folder, then renames it.
 
     `tempfile.mkdtemp` makes its folder readable by its owner only; a server
-    running as another user (TF Serving) must be able to read the export.
+    running as another user (TF Serving) must be able to read the export. An
+    existing `target` (an overwrite) is renamed aside first and deleted only
+    once the new version is in place, so either version is whole at any time.
     """
     os.chmod(staging, 0o777 & ~_umask())
+    previous = None
+    if target.exists():
+        previous = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-old-")
+        os.replace(target, pathlib.Path(previous) / target.name)
     os.replace(staging, target)
+    if previous is not None:
+        shutil.rmtree(previous, ignore_errors=True)
 
 
 def save_keras(model, path):
@@ -115,7 +123,9 @@ def _check_token_ids(token_ids, vocabulary_size, max_sequence_length):
         return tf.identity(token_ids)
 
 
-def export_language_model(model, directory, version=None, tokenizer=None):
+def export_language_model(
+    model, directory, version=None, tokenizer=None, overwrite=False
+):
     """Writes `model` (and its tokenizer) as a SavedModel at `directory/<version>`.
 
     The SavedModel has these signatures, usable with `tf.saved_model.load` in
@@ -142,6 +152,8 @@ def export_language_model(model, directory, version=None, tokenizer=None):
         directory: path of `saved_models/<name>`.
         version: optional int; defaults to `next_version(directory)`.
         tokenizer: optional tokenizer; defaults to `model.tokenizer`.
+        overwrite: bool. Replace an existing version folder. Defaults to
+            `False` (an existing version is an error).
 
     Returns:
         `pathlib.Path` of the written version folder.
@@ -155,7 +167,7 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     >>> served.serve(tf.constant([[1, 2, 3]])).shape
     TensorShape([1, 3, 10])
     """
-    target = _version_folder(directory, version)
+    target = _version_folder(directory, version, overwrite)
     tokenizer = (
         tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
     )
@@ -194,12 +206,15 @@ def export_language_model(model, directory, version=None, tokenizer=None):
     return _write(archive, model, target)
 
 
-def _version_folder(directory, version):
+def _version_folder(directory, version, overwrite=False):
     directory = pathlib.Path(directory)
     version = next_version(directory) if version is None else int(version)
     target = directory / str(version)
-    if target.exists():
-        raise FileExistsError(f"{target} exists already; pick another version.")
+    if target.exists() and not overwrite:
+        raise FileExistsError(
+            f"{target} exists already; pick another version or overwrite it "
+            "(overwrite=True, lmzoo export --overwrite)."
+        )
     return target
 
 
@@ -226,7 +241,7 @@ def _packed(preprocessor, text):
     return {key: value[:, :length] for key, value in features.items()}
 
 
-def export_text_encoder(model, directory, version=None):
+def export_text_encoder(model, directory, version=None, overwrite=False):
     """Writes a BERT task with its preprocessor as a strings-in SavedModel.
 
     Signatures (inputs `text`: string `[B]`), usable with
@@ -246,6 +261,8 @@ def export_text_encoder(model, directory, version=None):
         model: a `SentenceEncoder` or `BertClassifier` with a preprocessor.
         directory: path of `saved_models/<name>`.
         version: optional int; defaults to `next_version(directory)`.
+        overwrite: bool. Replace an existing version folder. Defaults to
+            `False`.
 
     Returns:
         `pathlib.Path` of the written version folder.
@@ -277,7 +294,7 @@ def export_text_encoder(model, directory, version=None):
             f"{kind} has no preprocessor: a strings-in export needs one "
             "(BertPreprocessor)."
         )
-    target = _version_folder(directory, version)
+    target = _version_folder(directory, version, overwrite)
     model(_packed(preprocessor, tf.constant(["[CLS]"])))
     archive = keras.export.ExportArchive()
     archive.track(model)
@@ -302,3 +319,48 @@ def export_text_encoder(model, directory, version=None):
         input_signature=[tf.TensorSpec([None], tf.string, name="text")],
     )
     return _write(archive, model, target)
+
+
+def save(model, path, overwrite=False):
+    """Exports a model to a TF Serving version folder, with the right signatures.
+
+    A language model (`GPT`, `LSTMLanguageModel`) gets
+    `export_language_model`'s signatures, a `SentenceEncoder` or
+    `BertClassifier` with a preprocessor `export_text_encoder`'s.
+
+    Args:
+        model: the model.
+        path: `saved_models/<name>/<version>`; the last part is the integer
+            version.
+        overwrite: bool. Replace an existing version. Defaults to `False`.
+
+    Returns:
+        `pathlib.Path` of the written version folder.
+
+    Raises:
+        ValueError: `path` does not end in a version number, or the model is
+            of a kind with no export yet (the message lists those that have).
+        FileExistsError: the version exists and `overwrite` is False.
+
+    Example:
+    >>> import tempfile, lmzoo
+    >>> model = lmzoo.models.GPT(10, num_layers=1, hidden_dim=8)
+    >>> save(model, tempfile.mkdtemp() + "/gpt/7").name
+    '7'
+    """
+    path = pathlib.Path(path)
+    if not path.name.isdigit():
+        raise ValueError(
+            f"{path}: an export path ends in its version number, such as "
+            f"saved_models/{path.name or 'model'}/1."
+        )
+    if hasattr(model, "generate"):
+        return export_language_model(
+            model, path.parent, int(path.name), overwrite=overwrite
+        )
+    if type(model).__name__ in ("SentenceEncoder", "BertClassifier"):
+        return export_text_encoder(model, path.parent, int(path.name), overwrite)
+    raise ValueError(
+        f"lmzoo cannot export a {type(model).__name__} yet; it exports GPT, "
+        "LSTMLanguageModel, SentenceEncoder and BertClassifier."
+    )
