@@ -123,3 +123,63 @@ def pack_words(tokenizer, sentences, sequence_length, labels=None, questions=Non
         "segment_ids": segment_ids,
     }
     return WordPacking(features, label_ids, weights, first_pieces, last_pieces)
+
+
+def pack_text_words(tokenizer, text, sequence_length):
+    """`pack_words` in the graph, for strings split into words at whitespace.
+
+    What an exported tagger runs: the same rows and word positions as
+    `pack_words(tokenizer, [t.split() for t in text], sequence_length)`,
+    each batch cut to its longest row.
+
+    Args:
+        tokenizer: a `WordPieceTokenizer`.
+        text: string tensor `[B]`.
+        sequence_length: int. Rows hold at most this many pieces, `[CLS]`
+            and `[SEP]` included; the words that do not fit are cut.
+
+    Returns:
+        `(features, words, first_piece)`: the dict of `token_ids`,
+        `padding_mask` and `segment_ids` (`[B, T]`), the words (ragged
+        string `[B, (W)]`) and each word's first piece position (int32
+        `[B, max W]`, -1 for a cut word and for padding).
+
+    Example:
+    >>> from lmzoo.data import WordPieceTokenizer
+    >>> tokenizer = WordPieceTokenizer(
+    ...     ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "new", "york", "##er", "is"])
+    >>> features, words, first = pack_text_words(
+    ...     tokenizer, tf.constant(["New Yorker is", "is"]), 8)
+    >>> features["token_ids"].numpy().tolist()
+    [[2, 4, 5, 6, 7, 3], [2, 7, 3, 0, 0, 0]]
+    >>> first.numpy().tolist()
+    [[1, 2, 4], [1, -1, -1]]
+    """
+    words = tf.strings.split(text)
+    pieces = tokenizer(words.flat_values)
+    counts = words.with_flat_values(tf.cast(pieces.row_lengths(), tf.int32))
+    counts = counts.to_tensor(0)
+    ends = tf.cumsum(counts, axis=1)
+    room = sequence_length - 2
+    kept = (ends <= room) & (counts > 0)
+    first_piece = tf.where(kept, 1 + ends - counts, -1)
+    body = words.with_flat_values(pieces).merge_dims(1, 2)
+    body_lengths = tf.reduce_max(tf.where(ends <= room, ends, 0), axis=1)
+    positions = tf.range(tf.shape(body.to_tensor(0))[1])[None, :]
+    body = tf.ragged.boolean_mask(body.to_tensor(0), positions < body_lengths[:, None])
+    row = tf.concat(
+        [
+            tf.fill([body.nrows(), 1], tokenizer.token_id("[CLS]")),
+            body,
+            tf.fill([body.nrows(), 1], tokenizer.token_id("[SEP]")),
+        ],
+        axis=1,
+    )
+    token_ids = row.to_tensor(tokenizer.token_id("[PAD]"))
+    padding_mask = tf.sequence_mask(row.row_lengths(), tf.shape(token_ids)[1])
+    features = {
+        "token_ids": token_ids,
+        "padding_mask": padding_mask,
+        "segment_ids": tf.zeros_like(token_ids),
+    }
+    return features, words, first_piece

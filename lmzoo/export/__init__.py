@@ -1,18 +1,16 @@
 """SavedModel export with serving signatures and the tokenizer inside the graph."""
 
-from lmzoo.export.saved_model import (
-    KERAS_FILE,
-    export_language_model,
-    export_text_encoder,
-    next_version,
-    save,
-    save_keras,
-)
+from lmzoo.export.archive import KERAS_FILE, next_version, save_keras
+from lmzoo.export.language_model import export_language_model
+from lmzoo.export.saved_model import save
+from lmzoo.export.text_encoder import export_text_encoder
+from lmzoo.export.translator import export_translator
 
 __all__ = [
     "KERAS_FILE",
     "export_language_model",
     "export_text_encoder",
+    "export_translator",
     "next_version",
     "save",
     "save_keras",

@@ -50,18 +50,31 @@ def _record(ids, index, token, done, final_lengths, in_prompt, limits, stop_toke
     return _write_column(ids, index, token), done | finished, final_lengths
 
 
+def _shape(tensor):
+    """Each dimension as an int where it is static, else as a scalar tensor."""
+    dynamic = tf.shape(tensor)
+    return [
+        size if size is not None else dynamic[axis]
+        for axis, size in enumerate(tensor.shape.as_list())
+    ]
+
+
 def sampling_loop(
-    model, token_ids, lengths, seed, config, max_new_tokens, stop_token_ids, encoder
+    model, token_ids, lengths, seed, choose, max_new_tokens, stop_token_ids, encoder
 ):
     """Greedy or random decoding as one `tf.while_loop` (call it inside a tf.function).
+
+    The batch and the total length may be unknown while tracing (an exported
+    signature): the loop reads them from `tf.shape` then.
 
     Args:
         model: a model with `init_cache` and `decode_step`.
         token_ids: `[B, L]` int32, left-aligned prompts padded to the total length.
         lengths: `[B]` int32 prompt lengths.
         seed: `[2]` int32 seed for stateless sampling.
-        config: `SamplerConfig` with strategy `"greedy"` or `"sample"`.
-        max_new_tokens: int.
+        choose: `choose(logits [B, V] float32, step_seed [2]) -> [B] int32`,
+            the next token of each row (such as `next_tokens` with a config).
+        max_new_tokens: int or scalar int32 tensor.
         stop_token_ids: tuple of ints.
         encoder: dict of `init_cache` keyword arguments (`encoder_outputs`,
             `encoder_padding_mask`); empty for a decoder-only model.
@@ -70,7 +83,7 @@ def sampling_loop(
         `(token_ids [B, L], lengths [B])`: each row holds its prompt and its
         continuation, then padding (0) from `lengths` on.
     """
-    batch, total = token_ids.shape
+    batch, total = _shape(token_ids)
     limits = lengths + max_new_tokens
     cache = model.init_cache(batch, total, **encoder)
 
@@ -78,7 +91,7 @@ def sampling_loop(
         current = tf.gather(ids, [index - 1], axis=1)  # (B, 1)
         logits, cache = model.decode_step(current, cache, index - 1)
         step_seed = tf.stack([seed[0], seed[1] + index])
-        sampled = next_tokens(tf.cast(logits[:, -1], tf.float32), config, step_seed)
+        sampled = choose(tf.cast(logits[:, -1], tf.float32), step_seed)
         in_prompt = index < lengths
         token = tf.where(in_prompt, tf.gather(ids, index, axis=1), sampled)
         token = tf.where(done, 0, token)
@@ -113,7 +126,7 @@ def beam_search_loop(
         token_ids: `[B, L]` int32 left-aligned prompts.
         lengths: `[B]` int32 prompt lengths.
         config: `SamplerConfig` with strategy `"beam"`.
-        max_new_tokens: int.
+        max_new_tokens: int or scalar int32 tensor.
         stop_token_ids: tuple of ints.
         encoder: dict of `init_cache` keyword arguments, one row per prompt.
             The cache is made once per prompt (an encoder-decoder projects
@@ -124,7 +137,7 @@ def beam_search_loop(
         `(token_ids [B, L], lengths [B], scores [B])`, scores being the summed
         log-probabilities of the chosen continuations.
     """
-    batch, total = token_ids.shape
+    batch, total = _shape(token_ids)
     width = config.num_beams
     flat = batch * width
     ids = tf.repeat(token_ids, width, axis=0)  # (B * W, L)
@@ -225,8 +238,12 @@ class Generator:
                 arguments = (config, max_new_tokens, stop_token_ids, encoder)
                 if config.strategy == "beam":
                     return beam_search_loop(self.model, token_ids, lengths, *arguments)
+
+                def choose(logits, step_seed):
+                    return next_tokens(logits, config, step_seed)
+
                 ids, final_lengths = sampling_loop(
-                    self.model, token_ids, lengths, seed, *arguments
+                    self.model, token_ids, lengths, seed, choose, *arguments[1:]
                 )
                 return ids, final_lengths, tf.zeros_like(lengths, tf.float32)
 

@@ -122,3 +122,46 @@ def next_tokens(logits, config, seed):
         return tf.argmax(logits, axis=-1, output_type=tf.int32)
     logits = filter_logits(logits / config.temperature, config.top_k, config.top_p)
     return tf.random.stateless_categorical(logits, 1, seed, dtype=tf.int32)[:, 0]
+
+
+def sample_or_argmax(logits, temperature, top_k, seed, suppressed_token_ids=()):
+    """`next_tokens` with its settings as tensors, for an exported signature.
+
+    `temperature` 0 picks the most likely token; above 0 it samples from the
+    logits divided by it, among the `top_k` most likely tokens (0: all).
+    The same settings and seed choose what `next_tokens` chooses.
+
+    Args:
+        logits: `[B, V]` float32 tensor.
+        temperature: scalar float32 tensor, >= 0.
+        top_k: scalar int32 tensor, >= 0.
+        seed: `[2]` int32 tensor for stateless sampling.
+        suppressed_token_ids: tuple of ids never chosen.
+
+    Returns:
+        `[B]` int32 token ids.
+
+    Example:
+    >>> logits = tf.constant([[0.0, 2.0, 1.0]])
+    >>> sample_or_argmax(logits, 0.0, 0, tf.constant([0, 0])).numpy().tolist()
+    [1]
+    >>> sample_or_argmax(logits, 1.0, 1, tf.constant([0, 0])).numpy().tolist()
+    [1]
+    """
+    logits = suppress_tokens(logits, suppressed_token_ids)
+    temperature = tf.cast(temperature, tf.float32)
+
+    def sample():
+        scaled = logits / temperature
+        vocabulary_size = tf.shape(scaled)[-1]
+        k = tf.where(top_k > 0, tf.minimum(top_k, vocabulary_size), vocabulary_size)
+        descending = tf.sort(scaled, axis=-1, direction="DESCENDING")
+        kth_largest = tf.gather(descending, [k - 1], axis=-1)
+        filtered = tf.where(scaled < kth_largest, MASKED_LOGIT, scaled)
+        return tf.random.stateless_categorical(filtered, 1, seed, dtype=tf.int32)[:, 0]
+
+    return tf.cond(
+        temperature > 0,
+        sample,
+        lambda: tf.argmax(logits, axis=-1, output_type=tf.int32),
+    )

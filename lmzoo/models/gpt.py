@@ -300,9 +300,9 @@ class GPT(GenerationMixin, Task):
             The backbone's cache.
         """
         refuse_encoder_outputs(encoder_outputs, encoder_padding_mask)
-        return self.backbone.init_cache(
-            batch_size, max_length or self.max_sequence_length
-        )
+        if max_length is None:
+            max_length = self.max_sequence_length
+        return self.backbone.init_cache(batch_size, max_length)
 
     def decode_step(self, token_ids, cache, cache_update_index):
         """The generation hook: logits for new tokens, and the updated cache.

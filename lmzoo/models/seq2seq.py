@@ -424,11 +424,10 @@ class Seq2SeqTransformer(TranslationMixin, Task):
             raise ValueError(
                 "Seq2SeqTransformer decodes from a source: pass encoder_outputs."
             )
+        if max_length is None:
+            max_length = self.max_sequence_length
         return self.backbone.init_cache(
-            batch_size,
-            max_length or self.max_sequence_length,
-            encoder_outputs,
-            encoder_padding_mask,
+            batch_size, max_length, encoder_outputs, encoder_padding_mask
         )
 
     def decode_step(self, token_ids, cache, cache_update_index):

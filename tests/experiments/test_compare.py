@@ -51,7 +51,10 @@ def test_compare_end_to_end_on_a_tiny_budget(shakespeare, tmp_path):
         )
         served = tf.saved_model.load(str(export))
         ids = validation_ids[None, :40]
-        np.testing.assert_allclose(served.serve(ids), model(ids), atol=1e-5)
+        np.testing.assert_allclose(served.serve(ids)["logits"], model(ids), atol=1e-5)
+        prompt = model.tokenizer.decode(validation_ids[:8])
+        generated = served.generate(tf.constant([prompt]), 12, 0.0, 0, 0)["generated"]
+        assert generated.numpy()[0].decode() == model.generate(prompt, 12)
     samples = (tmp_path / "run" / "samples.txt").read_text()
     assert "== gpt-nano ==" in samples
     text = format_table(table)

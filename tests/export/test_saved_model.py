@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 
 from lmzoo import models
-from lmzoo.export import export_language_model, saved_model
+from lmzoo.export import archive, export_language_model
 
 _LOADER = """
 import json, sys
@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 served = tf.saved_model.load(sys.argv[1])
 ids = served.tokenize(tf.constant("ROMEO: hi")).numpy()
-logits = served.serve(tf.constant([ids])).numpy()
+logits = served.serve(tf.constant([ids]))["logits"].numpy()
 text = served.detokenize(tf.constant(ids)).numpy().decode()
 print(json.dumps({"ids": ids.tolist(), "logits": logits.tolist(), "text": text,
                   "lmzoo_loaded": any(m.startswith("lmzoo") for m in sys.modules)}))
@@ -69,7 +69,7 @@ def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
         assert (pathlib.Path(source) / "saved_model.pb").is_file()
         raise OSError("disk full")
 
-    monkeypatch.setattr(saved_model.os, "replace", broken_replace)
+    monkeypatch.setattr(archive.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         export_language_model(model, tmp_path / "m")
     assert list((tmp_path / "m").iterdir()) == []
@@ -134,7 +134,8 @@ def test_a_stateful_lstm_serves_each_request_from_a_zero_state(tmp_path):
     fresh.set_weights(model.get_weights())
     expected = fresh(ids).numpy()
     for batch in (1, 3, 1):
-        logits = served.serve(tf.constant(np.repeat(ids, batch, axis=0))).numpy()
+        logits = served.serve(tf.constant(np.repeat(ids, batch, axis=0)))
+        logits = logits["logits"].numpy()
         np.testing.assert_allclose(logits, np.repeat(expected, batch, 0), atol=1e-6)
     for before, after in zip(
         carried, model.backbone.lstm_layers[0].states, strict=True

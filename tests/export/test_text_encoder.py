@@ -67,5 +67,8 @@ def test_a_text_export_needs_a_preprocessor_and_a_known_task(tmp_path):
         export_text_encoder(SentenceEncoder(vocabulary_size=9, hidden_dim=8), tmp_path)
     gpt = GPT(9, num_layers=1, hidden_dim=8)
     gpt.preprocessor = object()
-    with pytest.raises(ValueError, match="SentenceEncoder and BertClassifier, not GPT"):
+    with pytest.raises(
+        ValueError,
+        match="SentenceEncoder, BertClassifier, BertTokenClassifier, not GPT",
+    ):
         export_text_encoder(gpt, tmp_path)

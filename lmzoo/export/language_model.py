@@ -1,0 +1,154 @@
+"""SavedModel export of a language model: logits, tokenization and generation."""
+
+import keras
+import tensorflow as tf
+
+from lmzoo.export.archive import version_folder, write
+from lmzoo.generation.serving import text_generation
+
+GENERATE_SIGNATURE = [
+    tf.TensorSpec([None], tf.string, name="prompt"),
+    tf.TensorSpec([], tf.int32, name="max_new_tokens"),
+    tf.TensorSpec([], tf.float32, name="temperature"),
+    tf.TensorSpec([], tf.int32, name="top_k"),
+    tf.TensorSpec([], tf.int32, name="seed"),
+]
+
+
+def _pad_batch(ragged_ids):
+    return {
+        "token_ids": ragged_ids.to_tensor(0),
+        "padding_mask": tf.sequence_mask(ragged_ids.row_lengths()),
+    }
+
+
+def _check_token_ids(token_ids, vocabulary_size, max_sequence_length):
+    """In-graph checks of the `serve` input: ids in range, length in the table."""
+    checks = [
+        tf.debugging.Assert(
+            tf.reduce_all((token_ids >= 0) & (token_ids < vocabulary_size)),
+            [
+                "token id out of range: got",
+                tf.boolean_mask(
+                    token_ids, (token_ids < 0) | (token_ids >= vocabulary_size)
+                )[:1],
+                "but the vocabulary size is",
+                vocabulary_size,
+            ],
+        )
+    ]
+    if max_sequence_length:
+        length = tf.shape(token_ids)[1]
+        checks.append(
+            tf.debugging.Assert(
+                length <= max_sequence_length,
+                [
+                    "sequence too long: got",
+                    length,
+                    "tokens but max_sequence_length is",
+                    max_sequence_length,
+                ],
+            )
+        )
+    with tf.control_dependencies(checks):
+        return tf.identity(token_ids)
+
+
+def export_language_model(
+    model, directory, version=None, tokenizer=None, overwrite=False
+):
+    """Writes `model` (and its tokenizer) as a SavedModel at `directory/<version>`.
+
+    The signatures, usable with `tf.saved_model.load` or TensorFlow Serving
+    in a process without lmzoo (docs/serving.md):
+
+    - `serve(token_ids: int32 [B, T]) -> {"logits": float32 [B, T, V]}`; an
+      id outside `[0, V)` or a `T` beyond the model's `max_sequence_length`
+      fails with a message naming the id or the length;
+    - `serve_padded(token_ids, padding_mask: bool [B, T]) -> {"logits"}`,
+      the same with a padding mask (True at real tokens);
+    - with a tokenizer, `generate(prompt: string [B], max_new_tokens: int32,
+      temperature: float32, top_k: int32, seed: int32) -> {"generated":
+      string [B], "continuation": string [B]}`: `model.generate` in the
+      graph (tokenizer, cached XLA decoding loop, detokenizer).
+      `temperature` 0 is greedy, `top_k` 0 is no limit; `generated` is the
+      prompt and its continuation, `continuation` the new text alone;
+    - `tokenize(text: string scalar) -> int32 ids [T]`;
+    - `tokenize_batch(text: string [B]) -> {"token_ids": int32 [B, T],
+      "padding_mask": bool [B, T]}`, right-padded with id 0;
+    - `detokenize(token_ids: int32 [T]) -> string scalar`.
+
+    `assets/model.keras` holds the Keras model too, so that lmzoo tools
+    (`lmzoo generate`) get the cached, compiled decoding loop; TensorFlow
+    Serving ignores it. The version is written atomically (`archive.write`).
+
+    Args:
+        model: a built lmzoo language model.
+        directory: path of `saved_models/<name>`.
+        version: optional int; defaults to `next_version(directory)`.
+        tokenizer: optional tokenizer; defaults to `model.tokenizer`.
+        overwrite: bool. Replace an existing version folder. Defaults to
+            `False` (an existing version is an error).
+
+    Returns:
+        `pathlib.Path` of the written version folder.
+
+    Example:
+    >>> import tempfile, lmzoo
+    >>> model = lmzoo.models.GPT(10, num_layers=1, hidden_dim=8)
+    >>> _ = model(tf.constant([[1]]))
+    >>> path = export_language_model(model, tempfile.mkdtemp() + "/gpt")
+    >>> served = tf.saved_model.load(str(path))
+    >>> served.serve(tf.constant([[1, 2, 3]]))["logits"].shape
+    TensorShape([1, 3, 10])
+    """
+    target = version_folder(directory, version, overwrite)
+    tokenizer = (
+        tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
+    )
+    if not model.built:
+        model(tf.zeros((1, 1), tf.int32))
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    max_length = getattr(model, "max_sequence_length", None)
+    # A stateful LSTM serves each request from a zero state, at any batch size.
+    forward = getattr(model, "logits_from_zero_state", model)
+
+    def serve_padded(token_ids, padding_mask):
+        token_ids = _check_token_ids(token_ids, model.vocabulary_size, max_length)
+        features = {"token_ids": token_ids}
+        if padding_mask is not None:
+            features["padding_mask"] = padding_mask
+        return {"logits": forward(features)}
+
+    ids = tf.TensorSpec([None, None], tf.int32, name="token_ids")
+    archive.add_endpoint(
+        "serve", lambda token_ids: serve_padded(token_ids, None), [ids]
+    )
+    archive.add_endpoint(
+        "serve_padded",
+        serve_padded,
+        [ids, tf.TensorSpec([None, None], tf.bool, name="padding_mask")],
+    )
+    if tokenizer is not None:
+        archive.track(tokenizer)
+        archive.add_endpoint(
+            "generate", text_generation(model, tokenizer), GENERATE_SIGNATURE
+        )
+        archive.add_endpoint(
+            "tokenize",
+            lambda text: tokenizer(text),
+            input_signature=[tf.TensorSpec([], tf.string, name="text")],
+        )
+        archive.add_endpoint(
+            "tokenize_batch",
+            lambda text: _pad_batch(tokenizer(text)),
+            input_signature=[tf.TensorSpec([None], tf.string, name="text")],
+        )
+        archive.add_endpoint(
+            "detokenize",
+            lambda token_ids: tokenizer.detokenize(token_ids),
+            input_signature=[tf.TensorSpec([None], tf.int32, name="token_ids")],
+        )
+    return write(archive, model, target)
