@@ -34,8 +34,8 @@ def _checked_total(lengths, max_new_tokens, max_length):
             tf.debugging.assert_less_equal(
                 longest + max_new_tokens,
                 max_length,
-                message=f"the longest prompt plus max_new_tokens exceeds the "
-                f"model's max_sequence_length={max_length}",
+                message="the longest prompt plus max_new_tokens exceeds "
+                f"max_sequence_length={max_length}",
             )
         )
         total = tf.minimum(total, max_length)
