@@ -92,6 +92,28 @@ def test_readme_commands_run_as_written(tmp_path):
     assert outputs[3].strip() == "saved_models/gpt-nano/7"
     assert (tmp_path / "saved_models" / "gpt-nano" / "7" / "saved_model.pb").is_file()
     assert "lstm-small" in outputs[4] and "val perplexity" in outputs[4]
+    _serving_guide_runs_on(tmp_path)
+
+
+def _serving_guide_runs_on(folder):
+    """docs/serving.md's Python and saved_model_cli blocks, on the README's
+    `lmzoo train` export (saved_models/gpt-nano/1)."""
+    guide = (README.parent / "docs" / "serving.md").read_text()
+    blocks = BLOCK.findall(guide)
+    (python,) = [code for lang, code in blocks if lang == "python"]
+    assert run_python(python, folder).stdout.startswith("ROMEO:")
+    (cli,) = [code for lang, code in blocks if code.startswith("saved_model_cli")]
+    result = subprocess.run(
+        cli,
+        shell=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=environment(folder),
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "signature_def['generate']" in result.stdout
+    assert "Result for output key generated:\n[b'ROMEO:" in result.stdout
 
 
 def test_the_models_guide_runs_as_written(tmp_path):
