@@ -218,7 +218,16 @@ def build_parser():
         help="passes over the data, for stateful presets (lstm-ptb-small)",
     )
     train.add_argument(
-        "--run-dir", help="folder for model.keras (default: runs/<preset>-<time>)"
+        "--run-dir",
+        help="folder for checkpoints, model.keras and result.json; the same "
+        "command resumes from its newest checkpoint (default: "
+        "runs/<preset>-<time>)",
+    )
+    train.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=100,
+        help="steps between checkpoints",
     )
     _add_training(train, default_minutes=None)
 

@@ -96,6 +96,8 @@ def _train(args):
         max_seconds=_seconds(args.budget_minutes),
         learning_rate=args.learning_rate,
         epochs=args.epochs,
+        run_dir=run_dir,
+        checkpoint_every=args.checkpoint_every,
         **_training_arguments(args),
     )
     result.pop("curve")

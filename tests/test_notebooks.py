@@ -11,8 +11,16 @@ NOTEBOOKS = pathlib.Path(__file__).parent.parent / "notebooks"
 # name -> (environment for a small budget, text the printed outputs must hold)
 EXPECTED = {
     "01_quickstart.ipynb": (
-        {},
-        ["training characters, vocabulary of 66", "(1, 6, 66)"],
+        {"LMZOO_NOTEBOOK_STEPS": "20"},
+        ["training characters, vocabulary of 66", "(1, 6, 66)", "validation loss"],
+    ),
+    "02_lstm_vs_transformer.ipynb": (
+        {"LMZOO_NOTEBOOK_TOKENS": "3000"},
+        ["val perplexity", "== gpt-mini ==", "models the text better on this budget"],
+    ),
+    "03_bert_finetune.ipynb": (
+        {"LMZOO_NOTEBOOK_EXAMPLES": "64"},
+        ["64 training sentences", "dev accuracy", "a sleepy cat\n  "],
     ),
     "04_translation.ipynb": (
         {
@@ -21,6 +29,14 @@ EXPECTED = {
             "LMZOO_NOTEBOOK_PAIRS": "3000",
         },
         ["{'train': 2", "'parameters':", "Where is the train station?\n  greedy: "],
+    ),
+    "05_attention.ipynb": (
+        {"LMZOO_NOTEBOOK_STEPS": "20"},
+        ["lmzoo equals NumPy", "(2, 4, 57, 57) rows sum to 1.0 - 1.0"],
+    ),
+    "06_export_and_serve.ipynb": (
+        {"LMZOO_NOTEBOOK_STEPS": "10"},
+        ["inputs['prompt']", "classify: [b'", "lmzoo imported: False"],
     ),
 }
 

@@ -1,11 +1,13 @@
-"""Plots: learning curves for the compare job, attention heatmaps."""
+"""Plots: learning curves for the compare job, attention heatmaps.
+
+They draw on `matplotlib.figure.Figure` objects, not through pyplot, so
+they need no display, never change the user's backend (a notebook keeps its
+inline plots) and leave no figure open.
+"""
 
 import pathlib
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure
 
 
 def plot_learning_curves(curves, path):
@@ -27,7 +29,8 @@ def plot_learning_curves(curves, path):
     >>> str(path).endswith("c.png")
     True
     """
-    figure, (by_tokens, by_time) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
+    figure = Figure(figsize=(11, 4))
+    by_tokens, by_time = figure.subplots(1, 2, sharey=True)
     for name, curve in curves.items():
         tokens = [point["tokens"] / 1e6 for point in curve]
         seconds = [point["train_seconds"] for point in curve]
@@ -43,7 +46,6 @@ def plot_learning_curves(curves, path):
     figure.suptitle("Validation loss during training")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return path
 
 
@@ -69,9 +71,8 @@ def plot_cross_attention(attention, path=None, head=None):
     weights = attention["weights"]
     weights = weights.mean(axis=0) if head is None else weights[head]
     source, target = attention["source_tokens"], attention["target_tokens"]
-    figure, axes = plt.subplots(
-        figsize=(1.0 + 0.45 * len(source), 1.0 + 0.4 * len(target))
-    )
+    figure = Figure(figsize=(1.0 + 0.45 * len(source), 1.0 + 0.4 * len(target)))
+    axes = figure.subplots()
     image = axes.imshow(weights, cmap="viridis", vmin=0.0, aspect="auto")
     axes.set_xticks(range(len(source)), source, rotation=60, ha="right")
     axes.set_yticks(range(len(target)), target)
@@ -83,5 +84,4 @@ def plot_cross_attention(attention, path=None, head=None):
     if path is None:
         return figure
     figure.savefig(path, dpi=120)
-    plt.close(figure)
     return pathlib.Path(path)

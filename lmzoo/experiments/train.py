@@ -1,5 +1,7 @@
 """Train one preset on one corpus under a budget and report its figures."""
 
+import hashlib
+import json
 import math
 
 import keras
@@ -16,9 +18,11 @@ from lmzoo.experiments.inputs import (
 )
 from lmzoo.training import (
     check_budget,
+    check_run,
     get_recipe,
     train_with_recipe,
     validation_perplexity,
+    weights_sha256,
 )
 
 
@@ -76,6 +80,8 @@ def train_preset(
     callbacks=(),
     verbose=1,
     model_overrides=None,
+    run_dir=None,
+    checkpoint_every=100,
     **recipe,
 ):
     """Builds a preset, trains it on a corpus and evaluates it on every split.
@@ -109,6 +115,11 @@ def train_preset(
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
         model_overrides: optional dict of constructor arguments (`dtype`, ...).
+        run_dir: optional folder for resumable checkpoints: a run that finds
+            its own checkpoints there goes on from the newest; a folder that
+            holds a run of another preset, corpus, model or windows is
+            refused (`lmzoo.training.checkpoints.check_run`).
+        checkpoint_every: int. Steps between checkpoints. Defaults to `100`.
         **recipe: `Recipe` fields to override (`sequence_length`,
             `batch_size`, `warmup_steps`, `eval_interval`, `epochs`,
             `clipnorm`, ...); `None` values are ignored.
@@ -118,8 +129,8 @@ def train_preset(
         `parameters`, `steps`, `train_tokens`, `train_seconds`,
         `tokens_per_second`, `val_loss`, `val_perplexity`, `test_loss` and
         `test_perplexity` (when the corpus has a test split), the share of
-        `<unk>` per split (`train_unknown_share`, `val_unknown_share`, ...)
-        and `curve`.
+        `<unk>` per split (`train_unknown_share`, `val_unknown_share`, ...),
+        `weights_sha256` (`lmzoo.training.weights_sha256`) and `curve`.
 
     Example:
     >>> from lmzoo.data import Corpus
@@ -156,7 +167,11 @@ def train_preset(
     split_ids = {
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text
     }
+    if run_dir is not None:
+        check_run(run_dir, _description(preset, corpus, model, recipe, seed))
     run = {
+        "run_dir": run_dir,
+        "checkpoint_every": checkpoint_every,
         "callbacks": list(callbacks),
         "verbose": verbose,
         "seed": seed,
@@ -173,6 +188,7 @@ def train_preset(
         "corpus": corpus.name,
         "parameters": model.count_params(),
         "steps": progress.steps,
+        "resumed_from_step": progress.resumed_from_step,
         "train_tokens": progress.tokens,
         "train_seconds": progress.train_seconds,
         "tokens_per_second": progress.steady_tokens_per_second(),
@@ -180,8 +196,23 @@ def train_preset(
     for split in ("validation", "test"):
         if split in split_ids:
             _report(result, split, evaluate(split))
+    result["weights_sha256"] = weights_sha256(model)
     result["curve"] = progress.curve
     return model, result
+
+
+def _description(preset, corpus, model, recipe, seed):
+    """What a resumed run must share with the run in its folder."""
+    config = json.dumps(keras.saving.serialize_keras_object(model), sort_keys=True)
+    return {
+        "preset": preset,
+        "corpus": corpus.name,
+        "vocabulary_size": model.vocabulary_size,
+        "sequence_length": recipe.sequence_length,
+        "batch_size": recipe.batch_size,
+        "seed": seed,
+        "model_config_sha256": hashlib.sha256(config.encode()).hexdigest(),
+    }
 
 
 def _train_windows(model, tokenizer, split_ids, recipe, budget, run):
@@ -204,6 +235,8 @@ def _train_windows(model, tokenizer, split_ids, recipe, budget, run):
         validation_sample,
         callbacks=run["callbacks"],
         verbose=run["verbose"],
+        run_dir=run["run_dir"],
+        checkpoint_every=run["checkpoint_every"],
         **budget,
     )
     return progress, lambda split: evaluate_split(
@@ -232,6 +265,8 @@ def _train_stateful(model, tokenizer, split_ids, recipe, budget, run):
         validation_sample,
         callbacks=run["callbacks"],
         verbose=run["verbose"],
+        run_dir=run["run_dir"],
+        checkpoint_every=run["checkpoint_every"],
         **budget,
     )
 

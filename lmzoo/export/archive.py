@@ -1,5 +1,7 @@
 """Writing exports: TF Serving version folders, atomically; `.keras` files."""
 
+import contextlib
+import logging
 import os
 import pathlib
 import shutil
@@ -48,6 +50,20 @@ def _publish(staging, target):
     os.replace(staging, target)
     if previous is not None:
         shutil.rmtree(previous, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow():
+    """Hides TensorFlow's INFO lines while saving ("Assets written to", and one
+    "Unsupported signature" per optimizer variable): they name temporary
+    paths and internals, nothing a user can act on."""
+    logger = logging.getLogger("tensorflow")
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def save_keras(model, path):
@@ -130,7 +146,8 @@ def write(archive, model, target):
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-")
     try:
-        archive.write_out(staging, verbose=False)
+        with _quiet_tensorflow():
+            archive.write_out(staging, verbose=False)
         assets = pathlib.Path(staging) / "assets"
         assets.mkdir(exist_ok=True)
         model.save(assets / KERAS_FILE)

@@ -1,6 +1,13 @@
 """Recipes, losses, metrics, schedules, budgets, and the one place that fits models."""
 
 from lmzoo.training.budget import TrainingBudget, check_budget
+from lmzoo.training.checkpoints import (
+    TrainingDivergedError,
+    check_run,
+    restore_checkpoint,
+    save_checkpoint,
+    weights_sha256,
+)
 from lmzoo.training.entity_scores import entity_scores
 from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.fit import (
@@ -34,7 +41,9 @@ __all__ = [
     "SmoothedCrossEntropy",
     "ResetStates",
     "TrainingBudget",
+    "TrainingDivergedError",
     "check_budget",
+    "check_run",
     "compile_language_model",
     "default_jit_compile",
     "entity_scores",
@@ -43,6 +52,8 @@ __all__ = [
     "halving_schedule",
     "language_model_metrics",
     "stretched_halving_schedule",
+    "restore_checkpoint",
+    "save_checkpoint",
     "summed_cross_entropy",
     "token_cross_entropy",
     "transformer_adamw",
@@ -50,4 +61,5 @@ __all__ = [
     "train_with_recipe",
     "validation_perplexity",
     "warmup_cosine",
+    "weights_sha256",
 ]

@@ -129,6 +129,7 @@ class TrainingBudget(keras.callbacks.Callback):
         self.evaluations = evaluations
         self.curve = []
         self.steps = 0
+        self.resumed_from_step = 0
         self.first_step_seconds = None
         self._step_seconds = 0.0
         self._step_started = None
@@ -192,6 +193,32 @@ class TrainingBudget(keras.callbacks.Callback):
             self.record(self.evaluate())
         if self.progress >= 1.0:
             self.model.stop_training = True
+
+    def state(self):
+        """What a resumed run needs to go on: steps, timings, curve.
+
+        Returns:
+            A JSON-serialisable dict for `restore`.
+        """
+        return {
+            "steps": self.steps,
+            "step_seconds": self._step_seconds,
+            "first_step_seconds": self.first_step_seconds,
+            "warmup_end_progress": self._warmup_end_progress,
+            "curve": self.curve,
+        }
+
+    def restore(self, state):
+        """Continues from a `state()` saved by an interrupted run.
+
+        Args:
+            state: the dict `state()` returned.
+        """
+        self.steps = self.resumed_from_step = state["steps"]
+        self._step_seconds = state["step_seconds"]
+        self.first_step_seconds = state["first_step_seconds"]
+        self._warmup_end_progress = state["warmup_end_progress"]
+        self.curve = list(state["curve"])
 
     def _evaluation_due(self):
         if self.progress >= 1.0:

@@ -3,8 +3,14 @@
 import math
 
 import keras
+import tensorflow as tf
 
 from lmzoo.training.budget import TrainingBudget
+from lmzoo.training.checkpoints import (
+    Checkpointing,
+    checkpoint_steps,
+    restore_checkpoint,
+)
 from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.losses import LanguageModelLoss
 from lmzoo.training.metrics import language_model_metrics
@@ -83,13 +89,18 @@ def train_language_model(
     eval_interval=None,
     callbacks=(),
     verbose=1,
+    run_dir=None,
+    checkpoint_every=100,
 ):
     """Trains until the budget is spent, validating along the way.
 
     A stateful model (`model.stateful`) trains pass after pass over its
     streams, carrying its state within a pass and zeroing it between passes;
     its learning-curve points start from a zero state and leave the carried
-    one as it was. Any other model trains on `train_dataset` repeated.
+    one as it was. Any other model trains on `train_dataset` repeated. The
+    data position is the step: a resumed run skips the batches it has seen,
+    so a seeded run that is interrupted and resumed ends with the weights of
+    one that was not.
 
     Args:
         model: a model compiled by `compile_language_model`.
@@ -105,12 +116,22 @@ def train_language_model(
             warmup + cosine.
         eval_interval: optional int. Steps between validations; by default
             12 validations are spread over the budget.
-        callbacks: extra Keras callbacks (TensorBoard, checkpoints, ...).
+        callbacks: extra Keras callbacks (TensorBoard, ...).
         verbose: Keras verbosity. Defaults to `1` (progress bar).
+        run_dir: optional folder for resumable checkpoints
+            (`lmzoo.training.checkpoints`): a run that finds one there goes
+            on from its step, with the model, optimizer, budget and data
+            position it had.
+        checkpoint_every: int. Steps between checkpoints. Defaults to `100`.
 
     Returns:
         The `TrainingBudget` callback, holding the step count, timings and the
         learning curve.
+
+    Raises:
+        TrainingDivergedError: the loss became NaN or infinite; the message names
+            the step and the last good checkpoint, and nothing after it was
+            saved.
 
     Example:
     >>> import numpy as np, lmzoo
@@ -137,24 +158,35 @@ def train_language_model(
         evaluate=evaluate,
         eval_interval=eval_interval,
     )
-    callbacks = [budget, keras.callbacks.TerminateOnNaN(), *callbacks]
+    start = 0
+    if run_dir is not None and checkpoint_steps(run_dir):
+        if not model.built:
+            model(_zeros_like_inputs(train_dataset))
+        state = restore_checkpoint(model, run_dir)
+        budget.restore(state["budget"])
+        start = state["step"]
+    guard = Checkpointing(
+        run_dir,
+        checkpoint_every,
+        lambda: {"step": budget.steps, "budget": budget.state()},
+        start,
+    )
+    steps_per_epoch = _STEPS_PER_EPOCH
+    callbacks = [budget, guard, *callbacks]
     if stateful:
+        steps_per_epoch = int(train_dataset.cardinality())
+        callbacks.insert(0, ResetStates(steps_per_epoch, start))
+    if budget.progress < 1.0:
         model.fit(
-            train_dataset,
-            epochs=1_000_000,
+            train_dataset.repeat().skip(start),
+            steps_per_epoch=steps_per_epoch,
+            initial_epoch=start // steps_per_epoch,
+            epochs=_epochs(max_steps, max_tokens, tokens_per_step, steps_per_epoch),
             shuffle=False,
-            callbacks=[ResetStates(), *callbacks],
+            callbacks=callbacks,
             verbose=verbose,
         )
-        return budget
-    model.fit(
-        train_dataset.repeat(),
-        steps_per_epoch=_STEPS_PER_EPOCH,
-        epochs=_epochs(max_steps, max_tokens, tokens_per_step),
-        shuffle=False,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
+    guard.raise_if_diverged()
     return budget
 
 
@@ -165,6 +197,8 @@ def train_with_recipe(
     validation_dataset,
     callbacks=(),
     verbose=1,
+    run_dir=None,
+    checkpoint_every=100,
     **budget,
 ):
     """Compiles `model` as `recipe` says and trains it under a budget.
@@ -177,6 +211,9 @@ def train_with_recipe(
         validation_dataset: the learning-curve sample.
         callbacks: extra Keras callbacks.
         verbose: Keras verbosity. Defaults to `1`.
+        run_dir: optional folder for resumable checkpoints (see
+            `train_language_model`).
+        checkpoint_every: int. Steps between checkpoints. Defaults to `100`.
         **budget: `max_steps`, `max_tokens` or `max_seconds`; without one, the
             recipe's `max_steps`, else its `epochs` over `train_dataset`.
 
@@ -222,7 +259,21 @@ def train_with_recipe(
         eval_interval=recipe.eval_interval,
         callbacks=callbacks,
         verbose=verbose,
+        run_dir=run_dir,
+        checkpoint_every=checkpoint_every,
         **budget,
+    )
+
+
+def _zeros_like_inputs(dataset):
+    """Zero inputs of the dataset's shape, to build a model before restoring
+    it. Iterating the dataset instead would draw from its seeded random
+    stream, and the resumed run would then see other batches."""
+    return tf.nest.map_structure(
+        lambda spec: tf.zeros(
+            [1 if size is None else size for size in spec.shape], spec.dtype
+        ),
+        dataset.element_spec[0],
     )
 
 
@@ -240,7 +291,7 @@ def _recipe_length(recipe, train_dataset):
 _STEPS_PER_EPOCH = 100
 
 
-def _epochs(max_steps, max_tokens, tokens_per_step):
+def _epochs(max_steps, max_tokens, tokens_per_step, steps_per_epoch):
     if max_steps is None and max_tokens is not None:
         max_steps = math.ceil(max_tokens / tokens_per_step)
-    return math.ceil(max_steps / _STEPS_PER_EPOCH) if max_steps else 1_000_000
+    return math.ceil(max_steps / steps_per_epoch) + 1 if max_steps else 1_000_000

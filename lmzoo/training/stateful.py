@@ -6,7 +6,16 @@ from lmzoo.training.evaluation import validation_perplexity
 
 
 class ResetStates(keras.callbacks.Callback):
-    """Zeroes a stateful model's carried state at each epoch and around evaluation.
+    """Zeroes a stateful model's carried state at each pass and around evaluation.
+
+    By default a pass is a `fit` epoch. With `steps_per_pass`, passes are
+    counted in global steps instead (from `start_step`), so that `fit` can
+    run on a repeated stream and resume in the middle of a pass: the state
+    is zeroed before the first step of each pass, never at a resumed start.
+
+    Args:
+        steps_per_pass: optional int. Batches in one pass over the streams.
+        start_step: int. The global step `fit` starts at. Defaults to `0`.
 
     Example:
     >>> import numpy as np, lmzoo
@@ -18,8 +27,19 @@ class ResetStates(keras.callbacks.Callback):
     2
     """
 
+    def __init__(self, steps_per_pass=None, start_step=0):
+        super().__init__()
+        self.steps_per_pass = steps_per_pass
+        self.step = start_step
+
     def on_epoch_begin(self, epoch, logs=None):
-        self.model.reset_state()
+        if self.steps_per_pass is None:
+            self.model.reset_state()
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.steps_per_pass is not None and self.step % self.steps_per_pass == 0:
+            self.model.reset_state()
+        self.step += 1
 
     def on_test_begin(self, logs=None):
         self.model.reset_state()
