@@ -229,6 +229,19 @@ def build_parser():
         default=100,
         help="steps between checkpoints",
     )
+    train.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multiworker", "tpu"),
+        default="default",
+        help="tf.distribute strategy: one device, every GPU of this host, the "
+        "hosts of TF_CONFIG, or a TPU; --batch-size is the global batch",
+    )
+    train.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        default="float32",
+        help="dtype policy (mixed_float16 with dynamic loss scaling)",
+    )
     _add_training(train, default_minutes=None)
 
     generate = commands.add_parser(
@@ -501,6 +514,11 @@ def _add_export(commands, formatter):
     parser.add_argument("path", help="saved_models/<name>/<version>")
     parser.add_argument(
         "--overwrite", action="store_true", help="replace an existing version"
+    )
+    parser.add_argument(
+        "--signatures",
+        help="comma-separated signatures to export (default: all of the "
+        "model's kind, docs/serving.md)",
     )
     _add_common(parser)
 

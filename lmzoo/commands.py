@@ -3,6 +3,7 @@
 import json
 import pathlib
 import time
+import zipfile
 
 import keras
 import numpy as np
@@ -11,6 +12,7 @@ from lmzoo import models
 from lmzoo.data import CORPORA
 from lmzoo.export import KERAS_FILE, export_language_model, save_keras
 from lmzoo.training import get_recipe
+from lmzoo.training.distribute import get_strategy, is_chief
 
 
 def run(args):
@@ -85,9 +87,11 @@ def _train(args):
     from lmzoo.experiments import train_preset
 
     models.get_preset(args.preset, language_model=True)
+    strategy = get_strategy(args.strategy)
     run_dir = pathlib.Path(
         args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     )
+    precision = {} if args.precision == "float32" else {"dtype": args.precision}
     model, result = train_preset(
         args.preset,
         args.corpus,
@@ -98,17 +102,20 @@ def _train(args):
         epochs=args.epochs,
         run_dir=run_dir,
         checkpoint_every=args.checkpoint_every,
+        strategy=strategy,
+        model_overrides=precision,
         **_training_arguments(args),
     )
     result.pop("curve")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    result["model_path"] = str(save_keras(model, run_dir / KERAS_FILE))
-    if not args.no_export:
-        export = export_language_model(
-            model, pathlib.Path(args.export_dir) / args.preset
-        )
-        result["export_path"] = str(export)
-    (run_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    if is_chief(strategy):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        result["model_path"] = str(save_keras(model, run_dir / KERAS_FILE))
+        if not args.no_export:
+            export = export_language_model(
+                model, pathlib.Path(args.export_dir) / args.preset
+            )
+            result["export_path"] = str(export)
+        (run_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
     return 0
 
@@ -126,7 +133,18 @@ def _keras_file(path):
 
 
 def _load_model(path):
-    return keras.saving.load_model(_keras_file(path), compile=False)
+    """Loads a `.keras` file in Keras' safe mode (no pickled code runs)."""
+    path = _keras_file(path)
+    reason = None if zipfile.is_zipfile(path) else "not a complete zip archive"
+    if reason is None:
+        try:
+            return keras.saving.load_model(path, compile=False, safe_mode=True)
+        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
+            reason = str(error)
+    raise ValueError(
+        f"{path} is not a readable .keras file (truncated or corrupt: {reason}). "
+        "Save the model again."
+    )
 
 
 def _generate(args):
@@ -298,7 +316,8 @@ def _export(args):
     from lmzoo.export import save
 
     model = _load_model(args.model)
-    print(save(model, args.path, overwrite=args.overwrite))
+    signatures = args.signatures.split(",") if args.signatures else None
+    print(save(model, args.path, overwrite=args.overwrite, signatures=signatures))
     return 0
 
 

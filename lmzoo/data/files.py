@@ -32,9 +32,9 @@ def read_text(path):
         str, with line endings as they are in the file.
 
     Raises:
-        ValueError: the file is empty, or is not UTF-8 text (the message
-            names the file and the offset of the first bad byte, counted in
-            the uncompressed content).
+        ValueError: the file is empty, binary (holds a NUL byte) or not
+            UTF-8 text (the message names the file and the offset of the
+            first bad byte, counted in the uncompressed content).
 
     Example:
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
@@ -50,6 +50,12 @@ def read_text(path):
         content = handle.read()
     if not content.strip():
         raise ValueError(f"{path} is empty: a corpus needs text.")
+    nul = content.find(b"\x00")
+    if nul >= 0:
+        raise ValueError(
+            f"{path} is binary, not text: a NUL byte at offset {nul}. Pass a "
+            "UTF-8 text file."
+        )
     try:
         return content.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -28,6 +28,7 @@ def language_model_dataset(
     seed=None,
     max_sequence_length=None,
     max_tokens=None,
+    repeat=False,
 ):
     """Windows of a token stream as `(inputs, targets)` batches, targets shifted by one.
 
@@ -52,6 +53,11 @@ def language_model_dataset(
             this many predicted tokens, whole windows drawn without
             replacement with `seed` and kept in split order. Defaults to the
             whole split.
+        repeat: bool. With `shuffle`: an endless stream whose batch `i` is a
+            function of `(seed, i)` alone, so that it is the same however
+            often, and from wherever, the dataset is iterated (a resumed run
+            skips to its step; a distributed run peeks at the data first).
+            Defaults to `False` (one epoch, new windows on each iteration).
 
     Returns:
         A `tf.data.Dataset` of int32 `[batch, sequence_length]` pairs (training),
@@ -66,6 +72,8 @@ def language_model_dataset(
     token_ids = np.asarray(token_ids, dtype=np.int32)
     _check_lengths(token_ids, sequence_length, max_sequence_length)
     num_windows = (len(token_ids) - 1) // sequence_length
+    if shuffle and repeat:
+        return _window_stream(token_ids, sequence_length, batch_size, seed)
     if shuffle:
         return _random_windows(
             token_ids, sequence_length, batch_size, num_windows, seed
@@ -88,6 +96,29 @@ def _random_windows(token_ids, sequence_length, batch_size, num_windows, seed):
         tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True)
         .batch(batch_size)
         .take(batches_per_epoch)
+        .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def _window_stream(token_ids, sequence_length, batch_size, seed):
+    stream = tf.constant(token_ids)
+    num_starts = len(token_ids) - sequence_length
+    offsets = tf.range(sequence_length + 1, dtype=tf.int64)
+    seed = np.random.default_rng().integers(2**31) if seed is None else seed
+
+    def gather(index):
+        starts = tf.random.stateless_uniform(
+            [batch_size],
+            tf.stack([tf.constant(seed, tf.int64), index]),
+            maxval=num_starts,
+            dtype=tf.int64,
+        )
+        windows = tf.gather(stream, starts[:, None] + offsets[None, :])
+        return windows[:, :-1], windows[:, 1:]
+
+    return (
+        tf.data.Dataset.counter()
         .map(gather, num_parallel_calls=tf.data.AUTOTUNE)
         .prefetch(tf.data.AUTOTUNE)
     )

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import math
+import pathlib
 
 import keras
 
@@ -24,6 +25,7 @@ from lmzoo.training import (
     validation_perplexity,
     weights_sha256,
 )
+from lmzoo.training.distribute import get_strategy, is_chief
 
 
 def evaluate_split(model, token_ids, sequence_length, batch_size):
@@ -82,6 +84,7 @@ def train_preset(
     model_overrides=None,
     run_dir=None,
     checkpoint_every=100,
+    strategy=None,
     **recipe,
 ):
     """Builds a preset, trains it on a corpus and evaluates it on every split.
@@ -120,6 +123,11 @@ def train_preset(
             holds a run of another preset, corpus, model or windows is
             refused (`lmzoo.training.checkpoints.check_run`).
         checkpoint_every: int. Steps between checkpoints. Defaults to `100`.
+        strategy: optional `tf.distribute.Strategy` or a name in
+            `lmzoo.training.distribute.STRATEGIES`: the model is built and
+            trained under it, the batch being the global batch. Under
+            `multiworker`, workers other than the chief keep their
+            checkpoints in `run_dir/worker-<index>`. Defaults to one device.
         **recipe: `Recipe` fields to override (`sequence_length`,
             `batch_size`, `warmup_steps`, `eval_interval`, `epochs`,
             `clipnorm`, ...); `None` values are ignored.
@@ -157,17 +165,23 @@ def train_preset(
         )
     corpus = prepare_corpus(corpus, data_dir, level, split)
     tokenizer = tokenizer or build_tokenizer(corpus, max_vocabulary)
-    keras.utils.set_random_seed(seed)
-    model = models.get(
-        preset,
-        tokenizer.vocabulary_size,
-        tokenizer=tokenizer,
-        **(model_overrides or {}),
-    )
+    strategy = strategy if hasattr(strategy, "scope") else get_strategy(strategy)
+    with strategy.scope():
+        keras.utils.set_random_seed(seed)
+        model = models.get(
+            preset,
+            tokenizer.vocabulary_size,
+            tokenizer=tokenizer,
+            **(model_overrides or {}),
+        )
     split_ids = {
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text
     }
     if run_dir is not None:
+        if not is_chief(strategy):
+            run_dir = (
+                pathlib.Path(run_dir) / f"worker-{strategy.cluster_resolver.task_id}"
+            )
         check_run(run_dir, _description(preset, corpus, model, recipe, seed))
     run = {
         "run_dir": run_dir,
@@ -182,20 +196,22 @@ def train_preset(
         ),
     }
     train = _train_stateful if getattr(model, "stateful", False) else _train_windows
-    progress, evaluate = train(model, tokenizer, split_ids, recipe, budget, run)
-    result = {
-        "preset": preset,
-        "corpus": corpus.name,
-        "parameters": model.count_params(),
-        "steps": progress.steps,
-        "resumed_from_step": progress.resumed_from_step,
-        "train_tokens": progress.tokens,
-        "train_seconds": progress.train_seconds,
-        "tokens_per_second": progress.steady_tokens_per_second(),
-    } | unknown_shares(tokenizer, split_ids)
-    for split in ("validation", "test"):
-        if split in split_ids:
-            _report(result, split, evaluate(split))
+    with strategy.scope():
+        progress, evaluate = train(model, tokenizer, split_ids, recipe, budget, run)
+        result = {
+            "preset": preset,
+            "corpus": corpus.name,
+            "parameters": model.count_params(),
+            "steps": progress.steps,
+            "resumed_from_step": progress.resumed_from_step,
+            "train_tokens": progress.tokens,
+            "train_seconds": progress.train_seconds,
+            "tokens_per_second": progress.steady_tokens_per_second(),
+            "replicas": strategy.num_replicas_in_sync,
+        } | unknown_shares(tokenizer, split_ids)
+        for split in ("validation", "test"):
+            if split in split_ids:
+                _report(result, split, evaluate(split))
     result["weights_sha256"] = weights_sha256(model)
     result["curve"] = progress.curve
     return model, result
@@ -224,10 +240,18 @@ def _train_windows(model, tokenizer, split_ids, recipe, budget, run):
         "seed": run["seed"],
         "max_sequence_length": max_length,
     }
-    train_dataset = language_model_dataset(split_ids["train"], shuffle=True, **windows)
+    train_dataset = language_model_dataset(
+        split_ids["train"], shuffle=True, repeat=True, **windows
+    )
     validation_sample = language_model_dataset(
         split_ids["validation"], max_tokens=run["eval_tokens"], **windows
     )
+    if recipe.epochs and not recipe.max_steps and _no_limit(budget):
+        # An epoch of random windows: as many as tile the split once.
+        windows_per_epoch = (len(split_ids["train"]) - 1) // recipe.sequence_length
+        budget = budget | {
+            "max_steps": recipe.epochs * max(windows_per_epoch // recipe.batch_size, 1)
+        }
     progress = train_with_recipe(
         model,
         recipe,
@@ -242,6 +266,10 @@ def _train_windows(model, tokenizer, split_ids, recipe, budget, run):
     return progress, lambda split: evaluate_split(
         model, split_ids[split], recipe.sequence_length, recipe.batch_size
     )
+
+
+def _no_limit(budget):
+    return all(value is None for value in budget.values())
 
 
 def _train_stateful(model, tokenizer, split_ids, recipe, budget, run):

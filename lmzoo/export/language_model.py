@@ -54,8 +54,49 @@ def _check_token_ids(token_ids, vocabulary_size, max_sequence_length):
         return tf.identity(token_ids)
 
 
+SIGNATURES = (
+    "serve",
+    "serve_padded",
+    "generate",
+    "tokenize",
+    "tokenize_batch",
+    "detokenize",
+)
+
+
+def check_signatures(signatures, available):
+    """Refuses signature names outside `available`, listing the valid ones.
+
+    Args:
+        signatures: optional iterable of names; `None` means all.
+        available: the names the model's kind has.
+
+    Returns:
+        tuple of the names to export.
+
+    Raises:
+        ValueError: an unknown name.
+
+    Example:
+    >>> check_signatures(["generate"], SIGNATURES)
+    ('generate',)
+    >>> check_signatures(["predict"], ("serve", "generate"))
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown signature 'predict'; this model has serve, generate.
+    """
+    if signatures is None:
+        return tuple(available)
+    for name in signatures:
+        if name not in available:
+            raise ValueError(
+                f"Unknown signature {name!r}; this model has {', '.join(available)}."
+            )
+    return tuple(signatures)
+
+
 def export_language_model(
-    model, directory, version=None, tokenizer=None, overwrite=False
+    model, directory, version=None, tokenizer=None, overwrite=False, signatures=None
 ):
     """Writes `model` (and its tokenizer) as a SavedModel at `directory/<version>`.
 
@@ -89,6 +130,8 @@ def export_language_model(
         tokenizer: optional tokenizer; defaults to `model.tokenizer`.
         overwrite: bool. Replace an existing version folder. Defaults to
             `False` (an existing version is an error).
+        signatures: optional list of the signatures above to export
+            (default: all that apply; the string ones need a tokenizer).
 
     Returns:
         `pathlib.Path` of the written version folder.
@@ -102,10 +145,12 @@ def export_language_model(
     >>> served.serve(tf.constant([[1, 2, 3]]))["logits"].shape
     TensorShape([1, 3, 10])
     """
-    target = version_folder(directory, version, overwrite)
     tokenizer = (
         tokenizer if tokenizer is not None else getattr(model, "tokenizer", None)
     )
+    available = SIGNATURES if tokenizer is not None else SIGNATURES[:2]
+    wanted = check_signatures(signatures, available)
+    target = version_folder(directory, version, overwrite)
     if not model.built:
         model(tf.zeros((1, 1), tf.int32))
 
@@ -123,32 +168,28 @@ def export_language_model(
         return {"logits": forward(features)}
 
     ids = tf.TensorSpec([None, None], tf.int32, name="token_ids")
-    archive.add_endpoint(
-        "serve", lambda token_ids: serve_padded(token_ids, None), [ids]
-    )
-    archive.add_endpoint(
-        "serve_padded",
-        serve_padded,
-        [ids, tf.TensorSpec([None, None], tf.bool, name="padding_mask")],
-    )
+    text = tf.TensorSpec([None], tf.string, name="text")
+    endpoints = {
+        "serve": (lambda token_ids: serve_padded(token_ids, None), [ids]),
+        "serve_padded": (
+            serve_padded,
+            [ids, tf.TensorSpec([None, None], tf.bool, name="padding_mask")],
+        ),
+    }
     if tokenizer is not None:
         archive.track(tokenizer)
-        archive.add_endpoint(
-            "generate", text_generation(model, tokenizer), GENERATE_SIGNATURE
-        )
-        archive.add_endpoint(
-            "tokenize",
-            lambda text: tokenizer(text),
-            input_signature=[tf.TensorSpec([], tf.string, name="text")],
-        )
-        archive.add_endpoint(
-            "tokenize_batch",
-            lambda text: _pad_batch(tokenizer(text)),
-            input_signature=[tf.TensorSpec([None], tf.string, name="text")],
-        )
-        archive.add_endpoint(
-            "detokenize",
-            lambda token_ids: tokenizer.detokenize(token_ids),
-            input_signature=[tf.TensorSpec([None], tf.int32, name="token_ids")],
-        )
+        endpoints |= {
+            "generate": (text_generation(model, tokenizer), GENERATE_SIGNATURE),
+            "tokenize": (
+                lambda text: tokenizer(text),
+                [tf.TensorSpec([], tf.string, name="text")],
+            ),
+            "tokenize_batch": (lambda text: _pad_batch(tokenizer(text)), [text]),
+            "detokenize": (
+                lambda token_ids: tokenizer.detokenize(token_ids),
+                [tf.TensorSpec([None], tf.int32, name="token_ids")],
+            ),
+        }
+    for name in wanted:
+        archive.add_endpoint(name, *endpoints[name])
     return write(archive, model, target)

@@ -2,12 +2,16 @@
 
 import pathlib
 
-from lmzoo.export.language_model import export_language_model
-from lmzoo.export.text_encoder import TEXT_ENCODERS, export_text_encoder
+from lmzoo.export.language_model import check_signatures, export_language_model
+from lmzoo.export.text_encoder import (
+    TEXT_ENCODERS,
+    TEXT_SIGNATURES,
+    export_text_encoder,
+)
 from lmzoo.export.translator import export_translator
 
 
-def save(model, path, overwrite=False):
+def save(model, path, overwrite=False, signatures=None):
     """Exports a model to a TF Serving version folder, with the right signatures.
 
     A language model (`GPT`, `LSTMLanguageModel`) gets
@@ -22,6 +26,9 @@ def save(model, path, overwrite=False):
         path: `saved_models/<name>/<version>`; the last part is the integer
             version.
         overwrite: bool. Replace an existing version. Defaults to `False`.
+        signatures: optional list of signature names to export (default:
+            all of the model's kind); an unknown name is refused with the
+            list of valid ones.
 
     Returns:
         `pathlib.Path` of the written version folder.
@@ -46,10 +53,14 @@ def save(model, path, overwrite=False):
     directory, version = path.parent, int(path.name)
     kind = type(model).__name__
     if kind == "Seq2SeqTransformer":
+        check_signatures(signatures, ("translate",))
         return export_translator(model, directory, version, overwrite)
     if hasattr(model, "generate"):
-        return export_language_model(model, directory, version, overwrite=overwrite)
+        return export_language_model(
+            model, directory, version, overwrite=overwrite, signatures=signatures
+        )
     if kind in TEXT_ENCODERS:
+        check_signatures(signatures, (TEXT_SIGNATURES[kind],))
         return export_text_encoder(model, directory, version, overwrite)
     raise ValueError(
         f"lmzoo cannot export a {kind}; it exports GPT, LSTMLanguageModel, "

@@ -6,7 +6,12 @@ import tensorflow as tf
 from lmzoo.data.word_pieces import pack_text_words
 from lmzoo.export.archive import version_folder, write
 
-TEXT_ENCODERS = ("SentenceEncoder", "BertClassifier", "BertTokenClassifier")
+TEXT_SIGNATURES = {
+    "SentenceEncoder": "embed",
+    "BertClassifier": "classify",
+    "BertTokenClassifier": "tag",
+}
+TEXT_ENCODERS = tuple(TEXT_SIGNATURES)
 
 
 def _packed(preprocessor, text):
@@ -54,11 +59,8 @@ def _endpoint(model, preprocessor):
             "tag_ids": tf.where(is_word, ids, -1),
         }
 
-    return {
-        "SentenceEncoder": ("embed", embed),
-        "BertClassifier": ("classify", classify),
-        "BertTokenClassifier": ("tag", tag),
-    }[kind]
+    endpoints = {"embed": embed, "classify": classify, "tag": tag}
+    return TEXT_SIGNATURES[kind], endpoints[TEXT_SIGNATURES[kind]]
 
 
 def export_text_encoder(model, directory, version=None, overwrite=False):

@@ -15,6 +15,7 @@ preprocessor (`lmzoo.data.CausalLMPreprocessor`) produces, so
 `model.fit(dataset.map(preprocessor))` works.
 """
 
+import keras
 import numpy as np
 
 _KEYS = ("token_ids", "padding_mask", "segment_ids")
@@ -56,7 +57,35 @@ def unpack_inputs(inputs, model_name="This model", segments=False):
         raise ValueError(
             f"{model_name} has no segments: drop 'segment_ids' from its inputs."
         )
-    return inputs["token_ids"], inputs.get("padding_mask"), inputs.get("segment_ids")
+    token_ids, padding_mask = inputs["token_ids"], inputs.get("padding_mask")
+    if padding_mask is not None:
+        _check_mask(model_name, token_ids, padding_mask)
+    return token_ids, padding_mask, inputs.get("segment_ids")
+
+
+def _check_mask(model_name, token_ids, padding_mask):
+    """Refuses a padding mask of a float dtype or of another shape than the ids."""
+    dtype = getattr(padding_mask, "dtype", None)
+    if dtype is not None:
+        dtype = keras.backend.standardize_dtype(dtype)
+        if not (dtype == "bool" or "int" in dtype):
+            raise ValueError(
+                f"{model_name}'s padding_mask must be bool (True at real tokens), "
+                f"got {dtype}."
+            )
+    mask_shape = getattr(padding_mask, "shape", None)
+    ids_shape = getattr(token_ids, "shape", None)
+    if mask_shape is None or ids_shape is None:
+        return
+    mask_shape, ids_shape = tuple(mask_shape), tuple(ids_shape)
+    if len(mask_shape) != len(ids_shape) or any(
+        a is not None and b is not None and a != b
+        for a, b in zip(mask_shape, ids_shape, strict=False)
+    ):
+        raise ValueError(
+            f"{model_name}'s padding_mask has shape {list(mask_shape)} but its "
+            f"token_ids {list(ids_shape)}; they must match."
+        )
 
 
 def check_positive_int(name, value):

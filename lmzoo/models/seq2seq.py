@@ -402,6 +402,17 @@ class Seq2SeqTransformer(TranslationMixin, Task):
         hidden = self.backbone(inputs, training=training)
         return self.backbone.decoder_embedding.attend(hidden)
 
+    def id_limits(self):
+        """The vocabulary size of each id input (source and target).
+
+        Returns:
+            dict of input key -> number of ids.
+        """
+        return {
+            "encoder_token_ids": self.backbone.vocabulary_size,
+            "decoder_token_ids": self.backbone.target_vocabulary_size,
+        }
+
     def init_cache(
         self,
         batch_size,

@@ -34,6 +34,64 @@ class Task(keras.Model):
         super().__init__(dtype=backbone.dtype_policy, **kwargs)
         self.backbone = backbone
         self.preprocessor = preprocessor
+        self._check_tokenizers()
+
+    def _check_tokenizers(self):
+        """Refuses a tokenizer with more ids than the input it feeds."""
+        if self.preprocessor is None:
+            return
+        tokenizers = {
+            "token_ids": getattr(self.preprocessor, "tokenizer", None),
+            "encoder_token_ids": getattr(self.preprocessor, "source_tokenizer", None),
+            "decoder_token_ids": getattr(self.preprocessor, "target_tokenizer", None),
+        }
+        for key, limit in self.id_limits().items():
+            tokenizer = tokenizers.get(key)
+            size = getattr(tokenizer, "vocabulary_size", None)
+            if size is not None and size > limit:
+                raise ValueError(
+                    f"The tokenizer has {size} ids but the model's vocabulary for "
+                    f"{key} has {limit}: ids {limit} to {size - 1} would fall "
+                    f"outside its embedding. Build the model with a vocabulary "
+                    f"size of at least {size}."
+                )
+
+    def id_limits(self):
+        """The vocabulary size of each id input, for `fit`/`predict` checks.
+
+        Returns:
+            dict of input key -> number of ids (`{"token_ids": V}`; an
+            encoder-decoder names its two inputs).
+        """
+        return {"token_ids": self.backbone.vocabulary_size}
+
+    def _checked(self, x):
+        """`x` with its token ids checked against the vocabulary on the host.
+
+        A gather past the end of an embedding raises on CPU but reads zeros
+        on GPU, and a check inside the compiled step would not run under
+        XLA, so ids are checked here: NumPy inputs at once, a dataset in its
+        input pipeline. The error names the input, the bad id and the size.
+        """
+        limits = self.id_limits()
+        if isinstance(x, tf.data.Dataset):
+            return x.map(lambda *element: _assert_ids(element, limits))
+        features = x if isinstance(x, dict) else {"token_ids": x}
+        for key, limit in limits.items():
+            value = features.get(key)
+            if (
+                value is None
+                or isinstance(value, tf.Tensor)
+                and not tf.executing_eagerly()
+            ):
+                continue
+            ids = np.asarray(value)
+            if ids.dtype.kind not in "iu" or ids.size == 0:
+                continue
+            bad = ids[(ids < 0) | (ids >= limit)]
+            if bad.size:
+                raise ValueError(_out_of_range(key, int(bad[0]), limit))
+        return x
 
     @property
     def tokenizer(self):
@@ -96,21 +154,49 @@ class Task(keras.Model):
         batches = self._text_batches(x, batch_size, shuffle, y)
         if batches is not None:
             return super().fit(batches, shuffle=False, **kwargs)
-        return super().fit(x, y, batch_size=batch_size, shuffle=shuffle, **kwargs)
+        return super().fit(
+            self._checked(x), y, batch_size=batch_size, shuffle=shuffle, **kwargs
+        )
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
         """`keras.Model.evaluate`, which also takes raw strings."""
         batches = self._text_batches(x, batch_size, y=y)
         if batches is not None:
             return super().evaluate(batches, **kwargs)
-        return super().evaluate(x, y, batch_size=batch_size, **kwargs)
+        return super().evaluate(self._checked(x), y, batch_size=batch_size, **kwargs)
 
     def predict(self, x, batch_size=None, **kwargs):
         """`keras.Model.predict`, which also takes raw strings."""
         batches = self._text_batches(x, batch_size)
         if batches is not None:
             return super().predict(batches, **kwargs)
-        return super().predict(x, batch_size=batch_size, **kwargs)
+        return super().predict(self._checked(x), batch_size=batch_size, **kwargs)
+
+    def train_step(self, data):
+        return _reducible_across_workers(super().train_step(data))
+
+    def test_step(self, data):
+        return _reducible_across_workers(super().test_step(data))
+
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras peeks at the first distributed batch and averages it across
+        replicas to learn its shapes; across workers that is a collective
+        over int32 token ids, which fails. One worker's own batch has the
+        same shapes, so this passes that instead."""
+        strategy = getattr(self, "_distribute_strategy", None)
+        if (
+            iterator is not None
+            and data_batch is None
+            and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        ):
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda value: strategy.experimental_local_results(value)[0],
+                    next(batches),
+                )
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
 
     def get_config(self):
         return {
@@ -133,6 +219,54 @@ class Task(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def _reducible_across_workers(logs):
+    """Keras 3 averages a step's logs across workers along axis 0, which a
+    scalar lacks ("Invalid reduction dimension 0", tensorflow#72388); under
+    `MultiWorkerMirroredStrategy` each log gets that axis, of length 1, and
+    comes out of the average a scalar again."""
+    strategy = tf.distribute.get_strategy()
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return logs
+    return tf.nest.map_structure(lambda value: tf.reshape(value, [1]), logs)
+
+
+def _out_of_range(key, token_id, limit):
+    return (
+        f"{key}: token id {token_id} is out of range; the model's vocabulary has "
+        f"{limit} ids (0 to {limit - 1})."
+    )
+
+
+def _assert_ids(element, limits):
+    """Passes a dataset element through, failing on an id outside its vocabulary."""
+    features = (
+        element[0]
+        if isinstance(element, tuple) and len(element) > 1
+        else (element[0] if isinstance(element, tuple) else element)
+    )
+    features = features if isinstance(features, dict) else {"token_ids": features}
+    checks = []
+    for key, limit in limits.items():
+        ids = features.get(key)
+        if ids is None or not ids.dtype.is_integer:
+            continue
+        bad = tf.boolean_mask(ids, (ids < 0) | (ids >= limit))
+        checks.append(
+            tf.debugging.Assert(
+                tf.size(bad) == 0,
+                [
+                    f"{key}: token id",
+                    bad[:1],
+                    f"is out of range; the model's "
+                    f"vocabulary has {limit} ids (0 to {limit - 1}).",
+                ],
+            )
+        )
+    with tf.control_dependencies(checks):
+        element = tf.nest.map_structure(tf.identity, element)
+    return element if len(element) > 1 else element[0]
 
 
 def is_text(x):

@@ -22,7 +22,7 @@ from lmzoo.training.losses import (
     token_cross_entropy,
 )
 from lmzoo.training.metrics import Perplexity, language_model_metrics
-from lmzoo.training.optimizers import AdamW, transformer_adamw
+from lmzoo.training.optimizers import SGD, AdamW, transformer_adamw
 from lmzoo.training.recipes import RECIPES, Recipe, get_recipe
 from lmzoo.training.schedules import (
     halving_schedule,
@@ -34,6 +34,7 @@ from lmzoo.training.xla import default_jit_compile
 
 __all__ = [
     "RECIPES",
+    "SGD",
     "AdamW",
     "LanguageModelLoss",
     "Perplexity",

@@ -169,7 +169,7 @@ def check_run(run_dir, description):
 
     Raises:
         ValueError: `run_dir` holds a run of something else; the message
-            names the first field that differs.
+            names the first field that differs, in `description`'s order.
 
     Example:
     >>> folder = tempfile.mkdtemp()
@@ -183,7 +183,7 @@ def check_run(run_dir, description):
     description = json.loads(json.dumps(description))
     if path.is_file():
         recorded = json.loads(path.read_text())
-        for key in sorted(set(recorded) | set(description)):
+        for key in [*description, *(k for k in recorded if k not in description)]:
             if recorded.get(key) != description.get(key):
                 raise ValueError(
                     f"{run_dir} holds a run of {key}={recorded.get(key)!r}, not "

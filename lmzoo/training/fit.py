@@ -2,7 +2,6 @@
 
 import math
 
-import keras
 import tensorflow as tf
 
 from lmzoo.training.budget import TrainingBudget
@@ -14,7 +13,7 @@ from lmzoo.training.checkpoints import (
 from lmzoo.training.evaluation import validation_perplexity
 from lmzoo.training.losses import LanguageModelLoss
 from lmzoo.training.metrics import language_model_metrics
-from lmzoo.training.optimizers import AdamW
+from lmzoo.training.optimizers import SGD, AdamW
 from lmzoo.training.schedules import stretched_halving_schedule
 from lmzoo.training.stateful import ResetStates, evaluate_keeping_state
 from lmzoo.training.xla import default_jit_compile
@@ -158,10 +157,10 @@ def train_language_model(
         evaluate=evaluate,
         eval_interval=eval_interval,
     )
+    if not model.built:
+        model(_zeros_like_inputs(train_dataset))
     start = 0
     if run_dir is not None and checkpoint_steps(run_dir):
-        if not model.built:
-            model(_zeros_like_inputs(train_dataset))
         state = restore_checkpoint(model, run_dir)
         budget.restore(state["budget"])
         start = state["step"]
@@ -232,9 +231,7 @@ def train_with_recipe(
         budget = _recipe_length(recipe, train_dataset)
     optimizer = None
     if recipe.optimizer == "sgd":
-        optimizer = keras.optimizers.SGD(
-            recipe.learning_rate, global_clipnorm=recipe.clipnorm
-        )
+        optimizer = SGD(recipe.learning_rate, global_clipnorm=recipe.clipnorm)
     compile_language_model(
         model,
         learning_rate=recipe.learning_rate,
@@ -266,9 +263,10 @@ def train_with_recipe(
 
 
 def _zeros_like_inputs(dataset):
-    """Zero inputs of the dataset's shape, to build a model before restoring
-    it. Iterating the dataset instead would draw from its seeded random
-    stream, and the resumed run would then see other batches."""
+    """Zero inputs of the dataset's shape, to build a model before `fit`
+    (a restore needs its variables; a multi-worker `fit` cannot build from a
+    distributed batch). Iterating the dataset instead would draw from a
+    random stream and change the batches training then sees."""
     return tf.nest.map_structure(
         lambda spec: tf.zeros(
             [1 if size is None else size for size in spec.shape], spec.dtype
