@@ -121,7 +121,7 @@ def test_the_models_guide_runs_as_written(tmp_path):
     blocks = [
         code for lang, code in BLOCK.findall(guide.read_text()) if lang == "python"
     ]
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     legacy = README.parent / "tests" / "models" / "legacy" / "gpt.keras"
     (tmp_path / "old.keras").write_bytes(legacy.read_bytes())
     outputs = [run_python(code, tmp_path).stdout for code in blocks]
@@ -130,3 +130,5 @@ def test_the_models_guide_runs_as_written(tmp_path):
         "[0 0 0 0 0 0 0 1 1 1 1 1 0 0 0 0]",
         "(1, 16, 9)",
     ]
+    perplexity, generated = outputs[3].split(" ", 1)
+    assert 1.0 < float(perplexity) < 20.0 and generated.startswith("the cat")

@@ -165,7 +165,8 @@ def train_preset(
         )
     corpus = prepare_corpus(corpus, data_dir, level, split)
     tokenizer = tokenizer or build_tokenizer(corpus, max_vocabulary)
-    strategy = strategy if hasattr(strategy, "scope") else get_strategy(strategy)
+    if not hasattr(strategy, "scope"):
+        strategy = get_strategy(strategy or "default")
     with strategy.scope():
         keras.utils.set_random_seed(seed)
         model = models.get(

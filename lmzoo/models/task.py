@@ -154,6 +154,9 @@ class Task(keras.Model):
         batches = self._text_batches(x, batch_size, shuffle, y)
         if batches is not None:
             return super().fit(batches, shuffle=False, **kwargs)
+        # A dataset comes in its own order: Keras would warn that it ignores
+        # `shuffle`, which defaults to True here as in Keras.
+        shuffle = shuffle and not isinstance(x, tf.data.Dataset)
         return super().fit(
             self._checked(x), y, batch_size=batch_size, shuffle=shuffle, **kwargs
         )
