@@ -64,11 +64,18 @@ def unpack_inputs(inputs, model_name="This model", segments=False):
 
 
 def _check_mask(model_name, token_ids, padding_mask):
-    """Refuses a padding mask of a float dtype or of another shape than the ids."""
+    """Refuses a float padding mask beside integer ids, or one of another shape.
+
+    Keras builds a model from its recorded input shapes with float32
+    placeholders for every input; ids that are not integers mark such a
+    trace, whose mask is float too and is not checked.
+    """
     dtype = getattr(padding_mask, "dtype", None)
-    if dtype is not None:
+    ids_dtype = getattr(token_ids, "dtype", None)
+    if dtype is not None and ids_dtype is not None:
         dtype = keras.backend.standardize_dtype(dtype)
-        if not (dtype == "bool" or "int" in dtype):
+        ids_integer = "int" in keras.backend.standardize_dtype(ids_dtype)
+        if ids_integer and not (dtype == "bool" or "int" in dtype):
             raise ValueError(
                 f"{model_name}'s padding_mask must be bool (True at real tokens), "
                 f"got {dtype}."

@@ -20,7 +20,16 @@ import pytest
 from lmzoo.training.checkpoints import checkpoint_steps
 
 COMMANDS = {
-    "gpt": ["--preset", "gpt-nano", "--sequence-length", "32", "--batch-size", "8"],
+    "gpt": [
+        "--preset",
+        "gpt-nano",
+        "--corpus",
+        "{shakespeare}",
+        "--sequence-length",
+        "32",
+        "--batch-size",
+        "8",
+    ],
     "lstm": ["--preset", "lstm-ptb-small", "--corpus", "{ptb}"],
 }
 
@@ -75,19 +84,26 @@ def _kill_after_checkpoint(command, run_dir, cwd, at_least):
 
 
 @pytest.fixture
-def ptb_folder(ptb_head, tmp_path):
-    folder = tmp_path / "ptb"
-    folder.mkdir()
+def corpora(ptb_head, shakespeare, tmp_path):
+    """A PTB head (5-step passes) and 40,000 characters of Shakespeare."""
+    folders = {"ptb": tmp_path / "ptb", "shakespeare": tmp_path / "shakespeare"}
+    for folder in folders.values():
+        folder.mkdir()
     for split, text in ptb_head.splits.items():
-        (folder / f"{split}.txt").write_text(text)
-    return folder
+        (folders["ptb"] / f"{split}.txt").write_text(text)
+    (folders["shakespeare"] / "train.txt").write_text(shakespeare.train[:40_000])
+    (folders["shakespeare"] / "valid.txt").write_text(shakespeare.validation[:8_000])
+    return folders
 
 
 @pytest.mark.parametrize("kind", ["gpt", "lstm"])
 def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(
-    kind, ptb_folder, tmp_path
+    kind, corpora, tmp_path
 ):
-    arguments = [a.replace("{ptb}", str(ptb_folder)) for a in COMMANDS[kind]]
+    arguments = [
+        a.format(**{name: str(folder) for name, folder in corpora.items()})
+        for a in COMMANDS[kind]
+    ]
     steps = 40
     whole = _finish(_command(arguments, tmp_path / "whole", steps), tmp_path)
     run_dir = tmp_path / "killed"
