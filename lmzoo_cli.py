@@ -236,12 +236,7 @@ def build_parser():
         help="tf.distribute strategy: one device, every GPU of this host, the "
         "hosts of TF_CONFIG, or a TPU; --batch-size is the global batch",
     )
-    train.add_argument(
-        "--precision",
-        choices=("float32", "mixed_bfloat16", "mixed_float16"),
-        default="float32",
-        help="dtype policy (mixed_float16 with dynamic loss scaling)",
-    )
+    _add_precision(train)
     _add_training(train, default_minutes=None)
 
     generate = commands.add_parser(
@@ -363,6 +358,15 @@ def _add_bert_training(parser, batch_size, learning_rate, run_dir):
     _add_run_options(parser, batch_size, learning_rate, run_dir)
 
 
+def _add_precision(parser):
+    parser.add_argument(
+        "--precision",
+        choices=("float32", "mixed_bfloat16", "mixed_float16"),
+        default="float32",
+        help="dtype policy of the model (mixed_float16 with dynamic loss scaling)",
+    )
+
+
 def _add_run_options(parser, batch_size, learning_rate, run_dir, minutes=None):
     parser.add_argument(
         "--budget-minutes",
@@ -380,12 +384,7 @@ def _add_run_options(parser, batch_size, learning_rate, run_dir, minutes=None):
         help="peak learning rate, warmup then cosine"
         + ("" if learning_rate else " (default: 5e-5 for sst2, 1e-4 for conll2003)"),
     )
-    parser.add_argument(
-        "--precision",
-        choices=("float32", "mixed_bfloat16", "mixed_float16"),
-        default="float32",
-        help="dtype policy of the model",
-    )
+    _add_precision(parser)
     parser.add_argument(
         "--run-dir", help=f"folder for model.keras (default: {run_dir})"
     )

@@ -98,6 +98,37 @@ def save_keras(model, path):
     return path
 
 
+def check_signatures(signatures, available):
+    """Refuses signature names outside `available`, listing the valid ones.
+
+    Args:
+        signatures: optional iterable of names; `None` means all.
+        available: the names the model's kind has.
+
+    Returns:
+        tuple of the names to export.
+
+    Raises:
+        ValueError: an unknown name.
+
+    Example:
+    >>> check_signatures(["generate"], ("serve", "generate"))
+    ('generate',)
+    >>> check_signatures(["predict"], ("serve", "generate"))
+    Traceback (most recent call last):
+    ...
+    ValueError: Unknown signature 'predict'; this model has serve, generate.
+    """
+    if signatures is None:
+        return tuple(available)
+    for name in signatures:
+        if name not in available:
+            raise ValueError(
+                f"Unknown signature {name!r}; this model has {', '.join(available)}."
+            )
+    return tuple(signatures)
+
+
 def version_folder(directory, version=None, overwrite=False):
     """The folder of one export version, refused if it exists (unless overwriting).
 

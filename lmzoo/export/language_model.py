@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from lmzoo.export.archive import version_folder, write
+from lmzoo.export.archive import check_signatures, version_folder, write
 from lmzoo.generation.serving import text_generation
 
 GENERATE_SIGNATURE = [
@@ -62,37 +62,6 @@ SIGNATURES = (
     "tokenize_batch",
     "detokenize",
 )
-
-
-def check_signatures(signatures, available):
-    """Refuses signature names outside `available`, listing the valid ones.
-
-    Args:
-        signatures: optional iterable of names; `None` means all.
-        available: the names the model's kind has.
-
-    Returns:
-        tuple of the names to export.
-
-    Raises:
-        ValueError: an unknown name.
-
-    Example:
-    >>> check_signatures(["generate"], SIGNATURES)
-    ('generate',)
-    >>> check_signatures(["predict"], ("serve", "generate"))
-    Traceback (most recent call last):
-    ...
-    ValueError: Unknown signature 'predict'; this model has serve, generate.
-    """
-    if signatures is None:
-        return tuple(available)
-    for name in signatures:
-        if name not in available:
-            raise ValueError(
-                f"Unknown signature {name!r}; this model has {', '.join(available)}."
-            )
-    return tuple(signatures)
 
 
 def export_language_model(

@@ -2,7 +2,8 @@
 
 import pathlib
 
-from lmzoo.export.language_model import check_signatures, export_language_model
+from lmzoo.export.archive import check_signatures
+from lmzoo.export.language_model import export_language_model
 from lmzoo.export.text_encoder import (
     TEXT_ENCODERS,
     TEXT_SIGNATURES,
