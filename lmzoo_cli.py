@@ -342,7 +342,32 @@ def build_parser():
         **formatter,
     )
     _add_common(presets)
+    _add_data(commands, formatter)
     return parser
+
+
+def _add_data(commands, formatter):
+    parser = commands.add_parser(
+        "data",
+        help="download the named datasets into the cache",
+        description="Fetches a dataset's files from their public sources (or a "
+        "mirror) into $LMZOO_CACHE (default ~/.cache/lmzoo), checking each "
+        "SHA-256; files already in --data-dir, $LMZOO_DATA or the cache are "
+        "kept. Prints one path per file.",
+        **formatter,
+    )
+    parser.add_argument("action", choices=("fetch",), help="what to do")
+    parser.add_argument(
+        "name",
+        help="tinyshakespeare, ptb, wikitext-2, sst2, conll2003, translation, "
+        "or all",
+    )
+    parser.add_argument(
+        "--mirror",
+        help="base URL laid out as <mirror>/<dataset>/<file>[.gz] "
+        "(default: $LMZOO_MIRROR, else each file's public source)",
+    )
+    _add_common(parser)
 
 
 def _add_bert_training(parser, batch_size, learning_rate, run_dir):
@@ -452,14 +477,15 @@ def _add_train_translation(commands, formatter):
     parser.add_argument(
         "--pairs",
         required=True,
-        help="a two-column text file, gzipped or not (Tatoeba's: English first)",
+        help="spa-eng or fra-eng (the Tatoeba pairs, fetched once), or a "
+        "two-column text file, gzipped or not (English first)",
     )
     parser.add_argument(
         "--direction",
         choices=("forward", "reverse"),
         default="forward",
         help="forward translates the first column into the second (English to "
-        "Spanish for spa-eng.txt.gz), reverse the other way",
+        "Spanish for spa-eng), reverse the other way",
     )
     parser.add_argument(
         "--preset", default="transformer-small", help="a translation preset"

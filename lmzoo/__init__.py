@@ -14,8 +14,13 @@ Example:
 """
 
 import importlib
+import sys
 
-from lmzoo import data, export, generation, interop, layers, models, training
+# While `python -m lmzoo` locates lmzoo/__main__.py, sys.argv[0] is "-m"
+# (Python's documented behaviour); the command line then parses its arguments
+# before TensorFlow loads, as the `lmzoo` script does, and imports what it runs.
+if getattr(sys, "argv", [])[:1] != ["-m"]:
+    from lmzoo import data, export, generation, interop, layers, models, training
 
 __version__ = "0.2.0"
 

@@ -321,7 +321,16 @@ def _export(args):
     return 0
 
 
+def _data(args):
+    from lmzoo.data import fetch
+
+    for path in fetch(args.name, mirror=args.mirror):
+        print(path)
+    return 0
+
+
 _COMMANDS = {
+    "data": _data,
     "compare": _compare,
     "train": _train,
     "generate": _generate,

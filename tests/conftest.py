@@ -1,6 +1,9 @@
-"""Shared fixtures: real data from ../shared/data, seeds, small corpora."""
+"""Shared fixtures: seeds, small corpora, and where the reference files are.
 
-import os
+Real data comes through `lmzoo.data.data_file`: from `$LMZOO_DATA` when it is
+set, otherwise from the cache (downloaded once, checksums verified).
+"""
+
 import pathlib
 
 import keras
@@ -9,7 +12,7 @@ import pytest
 
 REPO = pathlib.Path(__file__).resolve().parent.parent
 
-SHARED_DATA = pathlib.Path(os.environ["LMZOO_DATA"])
+FIXTURES = REPO / "tests" / "fixtures"
 
 
 @pytest.fixture(autouse=True)

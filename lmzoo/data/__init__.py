@@ -2,7 +2,8 @@
 
 from lmzoo.data.batching import length_bucketed, trim_batch
 from lmzoo.data.conll import CONLL2003_TAGS, read_conll
-from lmzoo.data.corpora import CORPORA, Corpus, load_corpus
+from lmzoo.data.corpora import CORPORA, load_corpus
+from lmzoo.data.corpus import Corpus
 from lmzoo.data.files import cache_dir, download, read_text
 from lmzoo.data.masking import MaskedLMMasker, masked_lm_dataset
 from lmzoo.data.pairs import read_pairs, references_by_source, split_of, split_pairs
@@ -14,6 +15,7 @@ from lmzoo.data.pretraining import (
     wikitext_documents,
 )
 from lmzoo.data.sentencepiece import SentencePieceTokenizer
+from lmzoo.data.sources import DATASETS, DataFile, data_file, fetch
 from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
 from lmzoo.data.squad import SpanRecord, pack_span_records, read_squad
 from lmzoo.data.streams import stateful_streams
@@ -29,6 +31,10 @@ __all__ = [
     "SpanRecord",
     "CONLL2003_TAGS",
     "CORPORA",
+    "DATASETS",
+    "DataFile",
+    "data_file",
+    "fetch",
     "BertPreprocessor",
     "CausalLMPreprocessor",
     "CharTokenizer",

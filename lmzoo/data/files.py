@@ -66,9 +66,9 @@ def read_text(path):
         ) from None
 
 
-def _sha256(path):
+def _sha256(path, compressed=False):
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with (gzip.open if compressed else open)(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
@@ -85,7 +85,8 @@ def download(url, destination, sha256):
         url: str. Source address (any scheme urllib reads, `file://` included).
         destination: path of the file to write.
         sha256: str. Expected hex SHA-256 of the content (of the member, for
-            an archive member).
+            an archive member; of the uncompressed content, for a
+            destination ending in `.gz`).
 
     Returns:
         `pathlib.Path` of the verified file.
@@ -115,7 +116,7 @@ def download(url, destination, sha256):
             else:
                 with urllib.request.urlopen(url, timeout=30) as src:
                     _copy(src, out)
-        actual = _sha256(temporary)
+        actual = _sha256(temporary, compressed=destination.suffix == ".gz")
         if actual != sha256:
             raise ValueError(
                 f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}. "

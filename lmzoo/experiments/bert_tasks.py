@@ -1,7 +1,6 @@
 """Load a BERT task from a checkpoint or a run, and fit it under a budget."""
 
 import math
-import os
 import pathlib
 
 import keras
@@ -68,27 +67,6 @@ def load_bert_task(task_class, path, sequence_length=128, precision=None, **kwar
     model = task_class(backbone=backbone, preprocessor=preprocessor, **kwargs)
     model(keras.ops.zeros((1, 1), "int32"))
     return model
-
-
-def data_folder(data_dir, name):
-    """The folder `<data_dir or $LMZOO_DATA>/<name>` of a local dataset.
-
-    Args:
-        data_dir: optional folder; defaults to `$LMZOO_DATA`.
-        name: the dataset's folder name (`"sst2"`, `"wikitext-2"`).
-
-    Returns:
-        `pathlib.Path`.
-
-    Raises:
-        FileNotFoundError: no such folder; the message says where it looked.
-    """
-    folder = pathlib.Path(data_dir or os.environ.get("LMZOO_DATA", "data")) / name
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"No {name} folder at {folder}: give --data-dir or set LMZOO_DATA."
-        )
-    return folder
 
 
 def _with_precision(backbone, precision):

@@ -8,13 +8,13 @@ import tensorflow as tf
 
 from lmzoo.data import (
     CONLL2003_TAGS,
+    data_file,
     length_bucketed,
     pack_words,
     read_conll,
     read_labelled_tsv,
 )
 from lmzoo.experiments.bert_tasks import (
-    data_folder,
     fit_task,
     load_bert_task,
     padding_multiple,
@@ -69,7 +69,8 @@ def finetune_sst2(
         model_path: a Hugging Face BERT folder, a `.keras` file or an lmzoo
             run folder (see `load_bert_task`).
         data_dir: folder holding `sst2/train.tsv` and `sst2/dev.tsv`
-            (default: `$LMZOO_DATA`).
+            (default: `$LMZOO_DATA`, the cache, then a download; see
+            `lmzoo.data.data_file`).
         max_seconds: optional training-time budget.
         epochs: int. Passes over the training set at most.
         batch_size: int.
@@ -85,9 +86,12 @@ def finetune_sst2(
         `train_seconds`, `examples_per_s`, `steps` and `epochs`.
     """
     keras.utils.set_random_seed(seed)
-    folder = data_folder(data_dir, "sst2")
-    sentences, labels = read_labelled_tsv(folder / "train.tsv", labels=(0, 1))
-    dev_sentences, dev_labels = read_labelled_tsv(folder / "dev.tsv", labels=(0, 1))
+    sentences, labels = read_labelled_tsv(
+        data_file("sst2", "train.tsv", data_dir), labels=(0, 1)
+    )
+    dev_sentences, dev_labels = read_labelled_tsv(
+        data_file("sst2", "dev.tsv", data_dir), labels=(0, 1)
+    )
     model = load_bert_task(
         BertClassifier,
         model_path,
@@ -154,9 +158,8 @@ def finetune_conll2003(
         `examples_per_s`, `steps` and `epochs`.
     """
     keras.utils.set_random_seed(seed)
-    folder = data_folder(data_dir, "conll2003")
-    train = read_conll(folder / "train.txt", CONLL2003_TAGS)
-    test = read_conll(folder / "test.txt", CONLL2003_TAGS)
+    train = read_conll(data_file("conll2003", "train.txt", data_dir), CONLL2003_TAGS)
+    test = read_conll(data_file("conll2003", "test.txt", data_dir), CONLL2003_TAGS)
     model = load_bert_task(
         BertTokenClassifier,
         model_path,

@@ -8,12 +8,12 @@ from lmzoo.data import (
     BertPreprocessor,
     MaskedLMMasker,
     WordPieceTokenizer,
+    data_file,
     pretraining_dataset,
     read_text,
     sentence_pairs,
     wikitext_documents,
 )
-from lmzoo.experiments.bert_tasks import data_folder
 from lmzoo.training import TrainingBudget, default_jit_compile, transformer_adamw
 
 PRETRAINING_CORPORA = ("wikitext-2",)
@@ -21,11 +21,8 @@ _OUTPUTS = ("mlm_logits", "nsp_logits")
 
 
 def _wikitext(data_dir, split):
-    folder = data_folder(data_dir, "wikitext-2")
-    for name in (f"wiki.{split}.tokens", f"wiki.{split}.tokens.gz"):
-        if (folder / name).is_file():
-            return wikitext_documents(read_text(folder / name))
-    raise FileNotFoundError(f"No wiki.{split}.tokens[.gz] in {folder}.")
+    path = data_file("wikitext-2", f"wiki.{split}.tokens", data_dir)
+    return wikitext_documents(read_text(path))
 
 
 def unigram_baseline_accuracy(dataset, token_id):

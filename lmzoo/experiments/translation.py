@@ -8,6 +8,7 @@ from lmzoo import models
 from lmzoo.data import (
     SentencePieceTokenizer,
     TranslationPreprocessor,
+    data_file,
     read_pairs,
     references_by_source,
     split_pairs,
@@ -21,6 +22,8 @@ from lmzoo.training import (
 )
 from lmzoo.training.bleu import corpus_bleu
 
+
+_TATOEBA = ("spa-eng", "fra-eng")
 
 def compile_translator(
     model, learning_rate=1e-3, label_smoothing=0.1, jit_compile=None
@@ -114,7 +117,9 @@ def train_translation(
     split, greedy and with a beam of 4.
 
     Args:
-        pairs_path: a `source<TAB>target` file (Tatoeba's, English first).
+        pairs_path: a `source<TAB>target` file (Tatoeba's, English first), or
+            `"spa-eng"` / `"fra-eng"`, the Tatoeba pairs of `lmzoo.data.DATASETS`
+            (found or downloaded by `data_file`).
         direction: `"forward"` (first column to second) or `"reverse"`.
         preset: str. A `Seq2SeqTransformer` preset. Defaults to
             `"transformer-small"`.
@@ -138,6 +143,8 @@ def train_translation(
         validation loss and accuracy.
     """
     keras.utils.set_random_seed(seed)
+    if str(pairs_path) in _TATOEBA:
+        pairs_path = data_file("translation", f"{pairs_path}.txt")
     pairs = read_pairs(pairs_path, direction)[:max_pairs]
     splits = split_pairs(pairs)
     if not splits["train"] or not splits["test"]:

@@ -45,7 +45,7 @@ def read_checkpoint(folder, family):
             `model.safetensors` that is not a readable safetensors file.
 
     Example:
-    >>> config, tensors = read_checkpoint("../shared/fixtures/hf_tiny_bert", "bert")
+    >>> config, tensors = read_checkpoint("tests/fixtures/hf_tiny_bert", "bert")
     >>> config["hidden_size"], tensors["embeddings.word_embeddings.weight"].shape
     (32, (101, 32))
     """

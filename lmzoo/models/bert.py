@@ -163,7 +163,7 @@ class BertBackbone(keras.Model):
             A built `BertBackbone`.
 
         Example:
-        >>> backbone = BertBackbone.from_huggingface("../shared/fixtures/hf_tiny_bert")
+        >>> backbone = BertBackbone.from_huggingface("tests/fixtures/hf_tiny_bert")
         >>> backbone.num_layers, backbone.hidden_dim, backbone.vocabulary_size
         (2, 32, 101)
         """
@@ -232,7 +232,7 @@ class _BertTask(Task):
 
         Example:
         >>> model = BertClassifier.from_huggingface(
-        ...     "../shared/fixtures/hf_tiny_bert", num_classes=3)
+        ...     "tests/fixtures/hf_tiny_bert", num_classes=3)
         >>> model(keras.ops.ones((1, 4), "int32")).shape
         TensorShape([1, 3])
         """

@@ -256,7 +256,7 @@ class GPT(GenerationMixin, Task):
             A built `GPT`.
 
         Example:
-        >>> model = GPT.from_huggingface("../shared/fixtures/hf_tiny_gpt2")
+        >>> model = GPT.from_huggingface("tests/fixtures/hf_tiny_gpt2")
         >>> model.backbone.num_layers, model.vocabulary_size
         (2, 101)
         """

@@ -90,7 +90,7 @@ class SentenceEncoder(Task):
 
         Example:
         >>> encoder = SentenceEncoder.from_huggingface(
-        ...     "../shared/fixtures/hf_tiny_bert")
+        ...     "tests/fixtures/hf_tiny_bert")
         >>> encoder.backbone.hidden_dim, encoder.normalize
         (32, True)
         """

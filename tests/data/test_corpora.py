@@ -4,12 +4,22 @@ import hashlib
 import numpy as np
 import pytest
 
-from lmzoo.data import CORPORA, Corpus, corpora, load_corpus, read_text
-from tests.conftest import SHARED_DATA
+from lmzoo.data import (
+    CORPORA,
+    DATASETS,
+    Corpus,
+    DataFile,
+    cache_dir,
+    corpora,
+    data_file,
+    download,
+    load_corpus,
+    read_text,
+)
 
 
 def test_tinyshakespeare_uses_nanogpt_split(shakespeare):
-    full = (SHARED_DATA / "tinyshakespeare" / "input.txt").read_text(encoding="utf-8")
+    full = read_text(data_file("tinyshakespeare", "input.txt"))
     assert len(full) == 1_115_394
     assert len(shakespeare.train) == int(len(full) * 0.9) == 1_003_854
     assert shakespeare.train + shakespeare.validation == full
@@ -32,12 +42,11 @@ def test_unknown_name_lists_known_corpora():
 
 def test_missing_file_says_where_it_looked(monkeypatch, tmp_path):
     monkeypatch.setenv("LMZOO_DATA", str(tmp_path / "empty"))
-    spec = CORPORA["ptb"]
-    broken = {
-        split: (name, "file:///nonexistent/" + name, digest)
-        for split, (name, _, digest) in spec.files.items()
-    }
-    monkeypatch.setitem(CORPORA, "ptb", corpora.CorpusSpec("ptb", "word", broken))
+    broken = tuple(
+        DataFile(entry.name, "file:///nonexistent/" + entry.name, entry.sha256)
+        for entry in DATASETS["ptb"]
+    )
+    monkeypatch.setitem(DATASETS, "ptb", broken)
     with pytest.raises(FileNotFoundError) as error:
         load_corpus("ptb")
     message = str(error.value)
@@ -55,22 +64,21 @@ def test_download_verifies_checksum_and_caches(monkeypatch, tmp_path):
     source, digest = _fake_source(tmp_path, "First Citizen:\n" * 100)
     monkeypatch.setenv("LMZOO_DATA", str(tmp_path / "empty"))
     monkeypatch.setitem(
-        CORPORA,
-        "toy",
-        corpora.CorpusSpec(
-            "toy", "char", {"all": ("toy.txt", source.as_uri(), digest)}
-        ),
+        DATASETS, "toy", (DataFile("toy.txt", source.as_uri(), digest),)
+    )
+    monkeypatch.setitem(
+        CORPORA, "toy", corpora.CorpusSpec("toy", "char", {"all": "toy.txt"})
     )
     corpus = load_corpus("toy")
     assert corpus.train + corpus.validation == "First Citizen:\n" * 100
-    assert (corpora.cache_dir() / "toy" / "toy.txt").is_file()
+    assert (cache_dir() / "toy" / "toy.txt").is_file()
 
 
 def test_download_with_wrong_checksum_leaves_nothing(monkeypatch, tmp_path):
     source, _ = _fake_source(tmp_path, "tampered")
     destination = tmp_path / "cache" / "toy.txt"
     with pytest.raises(ValueError, match="Checksum mismatch"):
-        corpora.download(source.as_uri(), destination, "0" * 64)
+        download(source.as_uri(), destination, "0" * 64)
     assert not destination.exists()
     assert list(destination.parent.iterdir()) == []
 
@@ -126,7 +134,7 @@ WIKITEXT_COUNTS = {"train": 2_088_628, "validation": 217_646, "test": 245_569}
 
 @pytest.fixture(scope="module")
 def wikitext_folder():
-    corpus = load_corpus(SHARED_DATA / "wikitext-2")
+    corpus = load_corpus(data_file("wikitext-2", "wiki.train.tokens").parent)
     return corpus, corpus.build_tokenizer()
 
 
@@ -144,11 +152,10 @@ def test_a_wikitext_folder_loads_as_the_named_corpus(wikitext_folder):
 
 def test_explicit_split_paths(wikitext_folder, tmp_path):
     corpus, _ = wikitext_folder
-    folder = SHARED_DATA / "wikitext-2"
     explicit = load_corpus(
-        train=folder / "wiki.train.tokens.gz",
-        validation=folder / "wiki.valid.tokens",
-        test=folder / "wiki.test.tokens",
+        train=data_file("wikitext-2", "wiki.train.tokens"),
+        validation=data_file("wikitext-2", "wiki.valid.tokens"),
+        test=data_file("wikitext-2", "wiki.test.tokens"),
     )
     assert explicit.splits == corpus.splits and explicit.level == "word"
     (tmp_path / "mine.txt").write_text("one two\n" * 50)
@@ -196,19 +203,21 @@ def test_an_archive_member_is_downloaded_checked_and_cached(monkeypatch, tmp_pat
     with zipfile.ZipFile(archive, "w") as zipped:
         for split, text in texts.items():
             zipped.writestr(f"corpus/{split}.txt", text)
-    files = {
-        split: (
+    files = tuple(
+        DataFile(
             f"{split}.txt",
             f"{archive.as_uri()}#corpus/{split}.txt",
             hashlib.sha256(text.encode()).hexdigest(),
         )
         for split, text in texts.items()
-    }
+    )
     monkeypatch.setenv("LMZOO_DATA", str(tmp_path / "empty"))
-    monkeypatch.setitem(CORPORA, "toy", corpora.CorpusSpec("toy", "char", files))
+    monkeypatch.setitem(DATASETS, "toy", files)
+    splits = {split: f"{split}.txt" for split in texts}
+    monkeypatch.setitem(CORPORA, "toy", corpora.CorpusSpec("toy", "char", splits))
     corpus = load_corpus("toy")
     assert corpus.splits["test"] == texts["test"]
-    cached = corpora.cache_dir() / "toy"
+    cached = cache_dir() / "toy"
     assert sorted(p.name for p in cached.iterdir()) == [
         "corpus-v1.zip",
         "test.txt",
@@ -217,7 +226,7 @@ def test_an_archive_member_is_downloaded_checked_and_cached(monkeypatch, tmp_pat
 
 
 def _tatoeba_english():
-    lines = read_text(SHARED_DATA / "translation" / "spa-eng.txt.gz").splitlines()
+    lines = read_text(data_file("translation", "spa-eng.txt")).splitlines()
     return "".join(line.split("\t")[0] + "\n" for line in lines)
 
 
@@ -238,5 +247,5 @@ def test_independent_sorted_lines_are_shuffled_before_the_split(tmp_path):
     assert load_corpus(path, split="lines", seed=1).splits != detected.splits
     tail_train, tail_validation = mean_lengths(load_corpus(path, split="tail"))
     assert tail_validation > 2 * tail_train  # the file is sorted by length
-    shakespeare = load_corpus(SHARED_DATA / "tinyshakespeare" / "input.txt")
+    shakespeare = load_corpus(data_file("tinyshakespeare", "input.txt"))
     assert shakespeare.splits == load_corpus("tinyshakespeare").splits  # a tail

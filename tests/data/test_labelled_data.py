@@ -4,7 +4,7 @@ import re
 import numpy as np
 import pytest
 
-from lmzoo.data import WordPieceTokenizer, read_labelled_tsv
+from lmzoo.data import WordPieceTokenizer, data_file, read_labelled_tsv, read_text
 from lmzoo.data.conll import CONLL2003_TAGS, read_conll
 from lmzoo.data.pretraining import (
     IS_NEXT,
@@ -14,7 +14,6 @@ from lmzoo.data.pretraining import (
 )
 from lmzoo.data.squad import read_squad
 from lmzoo.data.word_pieces import pack_words
-from tests.conftest import SHARED_DATA
 
 
 def _minilm_tokenizer():
@@ -24,7 +23,7 @@ def _minilm_tokenizer():
 
 
 def test_sst2_reads_every_row_with_its_label():
-    sentences, labels = read_labelled_tsv(SHARED_DATA / "sst2" / "train.tsv")
+    sentences, labels = read_labelled_tsv(data_file("sst2", "train.tsv"))
     assert len(sentences) == 67_349
     assert np.bincount(labels).tolist() == [29_780, 37_569]
     assert sentences[0] == "hide new secretions from the parental units"
@@ -47,7 +46,7 @@ def test_a_malformed_tsv_line_is_named(tmp_path, body, message):
 
 
 def test_conll_reads_the_test_split_as_published():
-    sentences = read_conll(SHARED_DATA / "conll2003" / "test.txt")
+    sentences = read_conll(data_file("conll2003", "test.txt"))
     assert len(sentences) == 3_453
     assert sum(len(words) for words, _ in sentences) == 46_435
     begins = [CONLL2003_TAGS[t] for _, tags in sentences for t in tags]
@@ -71,7 +70,7 @@ def test_a_malformed_conll_line_is_named(tmp_path, lines, message):
 
 def test_word_labels_sit_on_first_pieces_of_real_conll_sentences():
     tokenizer = _minilm_tokenizer()
-    sentences = read_conll(SHARED_DATA / "conll2003" / "valid.txt")[:200]
+    sentences = read_conll(data_file("conll2003", "valid.txt"))[:200]
     words = [row for row, _ in sentences]
     tags = [row for _, row in sentences]
     packed = pack_words(tokenizer, words, 128, tags)
@@ -100,7 +99,7 @@ def test_words_past_the_length_are_cut_and_marked():
 
 
 def test_wikitext_splits_into_its_articles():
-    text = (SHARED_DATA / "wikitext-2" / "wiki.valid.tokens").read_text()
+    text = read_text(data_file("wikitext-2", "wiki.valid.tokens"))
     documents = wikitext_documents(text)
     assert len(documents) == text.count("\n = ") - text.count("\n = = ")
     assert documents[0][0].startswith("Homarus gammarus , known as the European")
@@ -109,7 +108,7 @@ def test_wikitext_splits_into_its_articles():
 
 
 def test_sentence_pairs_are_half_random_and_never_the_true_next():
-    text = (SHARED_DATA / "wikitext-2" / "wiki.valid.tokens").read_text()
+    text = read_text(data_file("wikitext-2", "wiki.valid.tokens"))
     documents = wikitext_documents(text)
     first, second, labels = sentence_pairs(documents, seed=3)
     assert abs(labels.mean() - 0.5) < 0.02

@@ -10,14 +10,14 @@ import tensorflow as tf
 from lmzoo.data import (
     SentencePieceTokenizer,
     TranslationPreprocessor,
+    data_file,
     read_pairs,
     references_by_source,
     split_pairs,
     translation_dataset,
 )
-from tests.conftest import SHARED_DATA
 
-SPANISH = SHARED_DATA / "translation" / "spa-eng.txt.gz"
+SPANISH = data_file("translation", "spa-eng.txt")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_reads_tatoeba_english_first_and_reverses(spanish_pairs):
 
 
 def test_reads_tatoeba_french_with_its_narrow_spaces():
-    pairs = read_pairs(SHARED_DATA / "translation" / "fra-eng.txt.gz")
+    pairs = read_pairs(data_file("translation", "fra-eng.txt"))
     assert len(pairs) == 142_787
     assert any("\u202f!" in target for _, target in pairs[:200])
 

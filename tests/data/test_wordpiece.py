@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lmzoo.data import BertPreprocessor, WordPieceTokenizer
-from tests.conftest import SHARED_DATA
+from lmzoo.data import BertPreprocessor, WordPieceTokenizer, data_file
+from tests.conftest import FIXTURES
 
-MINILM = SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz"
+MINILM = FIXTURES / "minilm" / "reference.npz"
 HARD_TEXTS = [
     "東京タワーは高い。北京欢迎你",
     "I ❤️ emoji 🙂🚀 and 👩‍👩‍👧",
@@ -122,7 +122,7 @@ def test_the_preprocessor_runs_in_tf_data_and_in_a_saved_model(tmp_path):
 
 def test_a_vocabulary_trained_on_wikitext_covers_it_without_unknowns(tmp_path):
     lines = (
-        (SHARED_DATA / "wikitext-2" / "wiki.valid.tokens")
+        (data_file("wikitext-2", "wiki.valid.tokens"))
         .read_text(encoding="utf-8")
         .splitlines()[:3000]
     )

@@ -1,6 +1,5 @@
 """`lmzoo pretrain-bert` and `lmzoo finetune` end to end on slices of the real data."""
 
-import itertools
 import json
 import shutil
 import string
@@ -11,13 +10,13 @@ import pytest
 import tensorflow as tf
 
 import lmzoo_cli
-from lmzoo.data import BertPreprocessor, WordPieceTokenizer
+from lmzoo.data import BertPreprocessor, WordPieceTokenizer, data_file, read_text
 from lmzoo.experiments import load_bert_task
 from lmzoo.experiments.pretrain_bert import unigram_baseline_accuracy
 from lmzoo.models import GPT, BertClassifier, BertTokenClassifier
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
-TINY_BERT = SHARED_DATA.parent / "fixtures" / "hf_tiny_bert"
+TINY_BERT = FIXTURES / "hf_tiny_bert"
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +32,9 @@ def data_dir(tmp_path_factory):
         "wikitext-2/wiki.valid.tokens": 200,
     }
     for name, count in slices.items():
-        source = SHARED_DATA / name
-        if not source.is_file():
-            source = SHARED_DATA / "wikitext-2" / "wiki.valid.tokens"
+        lines = read_text(data_file(*name.split("/"))).splitlines(keepends=True)
         (folder / name).parent.mkdir(exist_ok=True)
-        with source.open(encoding="utf-8") as lines:
-            (folder / name).write_text("".join(itertools.islice(lines, count)))
+        (folder / name).write_text("".join(lines[:count]), encoding="utf-8")
     return folder
 
 

@@ -13,16 +13,16 @@ from lmzoo import models
 from lmzoo.data import (
     SentencePieceTokenizer,
     TranslationPreprocessor,
+    data_file,
     read_pairs,
     split_pairs,
     translation_dataset,
 )
 from lmzoo.experiments.translation import compile_translator
-from tests.conftest import SHARED_DATA
 from tests.test_cli import lmzoo
 
-SPANISH = SHARED_DATA / "translation" / "spa-eng.txt.gz"
-FRENCH = SHARED_DATA / "translation" / "fra-eng.txt.gz"
+SPANISH = data_file("translation", "spa-eng.txt")
+FRENCH = data_file("translation", "fra-eng.txt")
 
 
 def test_loss_falls_on_real_pairs_in_a_few_steps():

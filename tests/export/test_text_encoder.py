@@ -7,9 +7,9 @@ import pytest
 
 from lmzoo.export import export_text_encoder
 from lmzoo.models import GPT, BertClassifier, SentenceEncoder
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
-MINILM = SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz"
+MINILM = FIXTURES / "minilm" / "reference.npz"
 _LOADER = """
 import json, sys
 import tensorflow as tf

@@ -3,10 +3,10 @@ import pytest
 
 from lmzoo.generation import prepare_prompts
 from lmzoo.models import GPT, LSTMLanguageModel
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 from tests.generation.reference import generate_ids, token_log_probabilities
 
-FIXTURE = SHARED_DATA.parent / "fixtures" / "hf_tiny_gpt2"
+FIXTURE = FIXTURES / "hf_tiny_gpt2"
 VOCABULARY = 31
 
 

@@ -6,9 +6,7 @@ import pytest
 from safetensors.numpy import load_file, save_file
 
 from lmzoo.models import GPT, BertBackbone, BertClassifier, BertPretrainer
-from tests.conftest import SHARED_DATA
-
-FIXTURES = SHARED_DATA.parent / "fixtures"
+from tests.conftest import FIXTURES
 
 
 def _copy(tmp_path, name):

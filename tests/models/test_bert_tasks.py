@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from lmzoo.data import BertPreprocessor, WordPieceTokenizer
+from lmzoo.data import BertPreprocessor, WordPieceTokenizer, data_file, read_text
 from lmzoo.models.bert import (
     BertBackbone,
     BertClassifier,
@@ -11,7 +11,6 @@ from lmzoo.models.bert import (
     BertTokenClassifier,
 )
 from lmzoo.training import LanguageModelLoss
-from tests.conftest import SHARED_DATA
 from tests.harness import run_layer_test
 
 SMALL = {"vocabulary_size": 66, "num_layers": 1, "num_heads": 2, "hidden_dim": 16}
@@ -50,7 +49,7 @@ def test_heads_share_one_backbone(token_batch):
 
 
 def test_a_classifier_learns_real_sst2_sentences_from_strings():
-    lines = (SHARED_DATA / "sst2" / "train.tsv").read_text().splitlines()[1:33]
+    lines = read_text(data_file("sst2", "train.tsv")).splitlines()[1:33]
     sentences, labels = zip(*(line.rsplit("\t", 1) for line in lines), strict=True)
     tokenizer = WordPieceTokenizer.train(sentences, vocabulary_size=300)
     model = BertClassifier(
@@ -76,7 +75,7 @@ def test_a_classifier_learns_real_sst2_sentences_from_strings():
 
 def _real_batch():
     """32 real SST-2 sentences, packed by a WordPiece vocabulary trained on them."""
-    lines = (SHARED_DATA / "sst2" / "train.tsv").read_text().splitlines()[1:33]
+    lines = read_text(data_file("sst2", "train.tsv")).splitlines()[1:33]
     sentences = [line.rsplit("\t", 1)[0] for line in lines]
     tokenizer = WordPieceTokenizer.train(sentences, vocabulary_size=300)
     features = BertPreprocessor(tokenizer, sequence_length=32)(sentences)

@@ -11,13 +11,12 @@ import pytest
 import tensorflow as tf
 
 from lmzoo import models
-from lmzoo.data import BertPreprocessor, WordPieceTokenizer
+from lmzoo.data import BertPreprocessor, WordPieceTokenizer, data_file
 from lmzoo.data.pairs import read_pairs
 from lmzoo.data.sentencepiece import SentencePieceTokenizer
 from lmzoo.data.translation import TranslationPreprocessor, translation_dataset
 from lmzoo.experiments.translation import compile_translator
 from lmzoo.training import LanguageModelLoss
-from tests.conftest import SHARED_DATA
 
 POLICIES = ["mixed_float16", "mixed_bfloat16"]
 WORDS = ["good", "great", "fine", "bad", "awful", "poor", "the", "film", "was"]
@@ -65,7 +64,7 @@ def test_bert_classifier_trains_under_mixed_precision(policy):
 
 @pytest.mark.parametrize("policy", POLICIES)
 def test_translator_trains_under_mixed_precision(policy):
-    pairs = read_pairs(SHARED_DATA / "translation" / "spa-eng.txt.gz")[:640]
+    pairs = read_pairs(data_file("translation", "spa-eng.txt"))[:640]
     source = SentencePieceTokenizer.train([s for s, _ in pairs], 120)
     target = SentencePieceTokenizer.train([t for _, t in pairs], 120)
     model = models.Seq2SeqTransformer(

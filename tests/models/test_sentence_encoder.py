@@ -3,9 +3,9 @@ import pytest
 
 from lmzoo.data import BertPreprocessor, WordPieceTokenizer
 from lmzoo.models import BertBackbone, SentenceEncoder
-from tests.conftest import SHARED_DATA
+from tests.conftest import FIXTURES
 
-MINILM = SHARED_DATA.parent / "fixtures" / "minilm" / "reference.npz"
+MINILM = FIXTURES / "minilm" / "reference.npz"
 
 
 @pytest.fixture(scope="module")
