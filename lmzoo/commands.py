@@ -3,14 +3,14 @@
 import json
 import pathlib
 import time
-import zipfile
 
 import keras
 import numpy as np
 
 from lmzoo import models
+from lmzoo.atomic import atomic_path, join, write_text
 from lmzoo.data import CORPORA
-from lmzoo.export import KERAS_FILE, export_language_model, save_keras
+from lmzoo.export import KERAS_FILE, export_language_model, load_keras, save_keras
 from lmzoo.training import get_recipe
 from lmzoo.training.distribute import get_strategy, is_chief
 
@@ -88,9 +88,7 @@ def _train(args):
 
     models.get_preset(args.preset, language_model=True)
     strategy = get_strategy(args.strategy)
-    run_dir = pathlib.Path(
-        args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-    )
+    run_dir = args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     precision = {} if args.precision == "float32" else {"dtype": args.precision}
     model, result = train_preset(
         args.preset,
@@ -108,47 +106,19 @@ def _train(args):
     )
     result.pop("curve")
     if is_chief(strategy):
-        run_dir.mkdir(parents=True, exist_ok=True)
-        result["model_path"] = str(save_keras(model, run_dir / KERAS_FILE))
+        result["model_path"] = str(save_keras(model, join(run_dir, KERAS_FILE)))
         if not args.no_export:
             export = export_language_model(
                 model, pathlib.Path(args.export_dir) / args.preset
             )
             result["export_path"] = str(export)
-        (run_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+        write_text(join(run_dir, "result.json"), json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
     return 0
 
 
-def _keras_file(path):
-    path = pathlib.Path(path)
-    candidates = [path, path / KERAS_FILE, path / "assets" / KERAS_FILE]
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError(
-        f"No {KERAS_FILE} at {path}: give a SavedModel folder written by lmzoo "
-        "(saved_models/<name>/<version>), a training run's folder or a .keras file."
-    )
-
-
-def _load_model(path):
-    """Loads a `.keras` file in Keras' safe mode (no pickled code runs)."""
-    path = _keras_file(path)
-    reason = None if zipfile.is_zipfile(path) else "not a complete zip archive"
-    if reason is None:
-        try:
-            return keras.saving.load_model(path, compile=False, safe_mode=True)
-        except (zipfile.BadZipFile, OSError, EOFError, KeyError) as error:
-            reason = str(error)
-    raise ValueError(
-        f"{path} is not a readable .keras file (truncated or corrupt: {reason}). "
-        "Save the model again."
-    )
-
-
 def _generate(args):
-    model = _load_model(args.model)
+    model = load_keras(args.model)
     print(
         model.generate(
             args.prompt,
@@ -203,10 +173,8 @@ def _embed(args):
     start = time.perf_counter()
     embeddings = encoder.encode(sentences, batch_size=args.batch_size)
     seconds = time.perf_counter() - start
-    output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".{output.name}.partial.npy")
-    np.save(partial, embeddings)
-    partial.replace(output)
+    with atomic_path(output) as staging, open(staging, "wb") as out:
+        np.save(out, embeddings)
     summary = {
         "sentences": len(sentences),
         "dimensions": int(embeddings.shape[1]),
@@ -218,10 +186,8 @@ def _embed(args):
 
 
 def _save_run(model, result, run_dir):
-    run_dir = pathlib.Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    result["model_path"] = str(save_keras(model, run_dir / KERAS_FILE))
-    (run_dir / "result.json").write_text(json.dumps(result, indent=1) + "\n")
+    result["model_path"] = str(save_keras(model, join(run_dir, KERAS_FILE)))
+    write_text(join(run_dir, "result.json"), json.dumps(result, indent=1) + "\n")
     print(json.dumps(result))
     return 0
 
@@ -297,7 +263,7 @@ def _train_translation(args):
 
 
 def _translate(args):
-    model = _load_model(args.model)
+    model = load_keras(args.model)
     if not isinstance(model, models.Seq2SeqTransformer):
         raise ValueError(
             f"{args.model} holds a {type(model).__name__}, not a Seq2SeqTransformer."
@@ -315,7 +281,7 @@ def _translate(args):
 def _export(args):
     from lmzoo.export import save
 
-    model = _load_model(args.model)
+    model = load_keras(args.model)
     signatures = args.signatures.split(",") if args.signatures else None
     print(save(model, args.path, overwrite=args.overwrite, signatures=signatures))
     return 0

@@ -278,3 +278,23 @@ def test_lmzoo_embed_writes_minilm_embeddings(tmp_path):
         "lmzoo embed: error: argument --output: must end in .npy (numpy.save's "
         "format), got 'e.txt' (see lmzoo embed --help)"
     )
+
+
+def test_run_folders_and_exports_on_a_tensorflow_filesystem(tmp_path):
+    """`--run-dir ram://...` (TensorFlow's in-memory filesystem, as gs:// would
+    be): checkpoints, model.keras and result.json land there, and load back."""
+    code = (
+        "import json, lmzoo_cli, tensorflow as tf\n"
+        "from lmzoo.export import load_keras\n"
+        "from lmzoo.training.checkpoints import checkpoint_steps\n"
+        "args = ['train', '--preset', 'gpt-nano', '--steps', '4', "
+        "'--sequence-length', '16', '--batch-size', '4', '--checkpoint-every', '2', "
+        "'--run-dir', 'ram://runs/nano', '--no-export', '--quiet']\n"
+        "assert lmzoo_cli.main(args) == 0\n"
+        "result = json.loads(tf.io.gfile.GFile('ram://runs/nano/result.json').read())\n"
+        "print(result['model_path'], checkpoint_steps('ram://runs/nano'),\n"
+        "      type(load_keras('ram://runs/nano')).__name__)\n"
+    )
+    last = python(code, tmp_path)
+    assert last == "ram://runs/nano/model.keras [2, 4] GPT"
+    assert not (tmp_path / "ram:").exists()

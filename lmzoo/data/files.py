@@ -4,9 +4,10 @@ import gzip
 import hashlib
 import os
 import pathlib
-import tempfile
 import urllib.request
 import zipfile
+
+from lmzoo.atomic import atomic_path
 
 
 def cache_dir():
@@ -37,6 +38,7 @@ def read_text(path):
             first bad byte, counted in the uncompressed content).
 
     Example:
+    >>> import tempfile
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
     >>> _ = path.write_bytes(b"caf\\xe9")
     >>> read_text(path)
@@ -104,11 +106,9 @@ def download(url, destination, sha256):
     'the cat sat'
     """
     destination = pathlib.Path(destination).expanduser()
-    destination.parent.mkdir(parents=True, exist_ok=True)
     url, _, member = url.partition("#")
-    handle, temporary = tempfile.mkstemp(dir=destination.parent, suffix=".part")
-    try:
-        with os.fdopen(handle, "wb") as out:
+    with atomic_path(destination) as staging:
+        with open(staging, "wb") as out:
             if member:
                 archive = _fetch_archive(url, destination.parent)
                 with zipfile.ZipFile(archive) as zipped, zipped.open(member) as src:
@@ -116,16 +116,12 @@ def download(url, destination, sha256):
             else:
                 with urllib.request.urlopen(url, timeout=30) as src:
                     _copy(src, out)
-        actual = _sha256(temporary, compressed=destination.suffix == ".gz")
+        actual = _sha256(staging, compressed=destination.suffix == ".gz")
         if actual != sha256:
             raise ValueError(
                 f"Checksum mismatch for {url}: expected sha256 {sha256}, got {actual}. "
                 "The file was not kept."
             )
-        os.replace(temporary, destination)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
     return destination
 
 
@@ -138,15 +134,10 @@ def _fetch_archive(url, folder):
     """The archive at `url`, downloaded once into `folder` (atomically)."""
     archive = folder / pathlib.PurePosixPath(url).name
     if not archive.is_file():
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".part")
-        try:
-            with (
-                os.fdopen(handle, "wb") as out,
-                urllib.request.urlopen(url, timeout=60) as src,
-            ):
-                _copy(src, out)
-            os.replace(temporary, archive)
-        finally:
-            if os.path.exists(temporary):
-                os.remove(temporary)
+        with (
+            atomic_path(archive) as staging,
+            open(staging, "wb") as out,
+            urllib.request.urlopen(url, timeout=60) as src,
+        ):
+            _copy(src, out)
     return archive

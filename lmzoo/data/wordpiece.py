@@ -6,6 +6,8 @@ import pathlib
 import keras
 import tensorflow as tf
 
+from lmzoo.atomic import write_text
+
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
 
@@ -155,9 +157,8 @@ class WordPieceTokenizer(keras.layers.Layer):
         Returns:
             The path.
         """
-        path = pathlib.Path(path)
-        path.write_text("\n".join(self.vocabulary) + "\n", encoding="utf-8")
-        return path
+        write_text(path, "\n".join(self.vocabulary) + "\n")
+        return pathlib.Path(path)
 
     @property
     def vocabulary_size(self):

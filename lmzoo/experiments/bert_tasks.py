@@ -6,6 +6,7 @@ import pathlib
 import keras
 
 from lmzoo.data import BertPreprocessor
+from lmzoo.export import load_keras
 from lmzoo.models import BertBackbone
 from lmzoo.training import TrainingBudget, default_jit_compile, transformer_adamw
 
@@ -54,7 +55,7 @@ def load_bert_task(task_class, path, sequence_length=128, precision=None, **kwar
             f"{path} is not a Hugging Face folder (config.json), a .keras file "
             "or a run folder holding model.keras."
         )
-    source = keras.saving.load_model(keras_file, compile=False)
+    source = load_keras(keras_file)
     backbone = getattr(source, "backbone", None)
     if not isinstance(backbone, BertBackbone) or source.preprocessor is None:
         raise ValueError(

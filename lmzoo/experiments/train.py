@@ -3,11 +3,11 @@
 import hashlib
 import json
 import math
-import pathlib
 
 import keras
 
 from lmzoo import models
+from lmzoo.atomic import join
 from lmzoo.data import language_model_dataset, stateful_streams
 from lmzoo.experiments.inputs import (
     PREFIXES,
@@ -180,9 +180,7 @@ def train_preset(
     }
     if run_dir is not None:
         if not is_chief(strategy):
-            run_dir = (
-                pathlib.Path(run_dir) / f"worker-{strategy.cluster_resolver.task_id}"
-            )
+            run_dir = join(run_dir, f"worker-{strategy.cluster_resolver.task_id}")
         check_run(run_dir, _description(preset, corpus, model, recipe, seed))
     run = {
         "run_dir": run_dir,

@@ -22,8 +22,8 @@ from lmzoo.training import (
 )
 from lmzoo.training.bleu import corpus_bleu
 
-
 _TATOEBA = ("spa-eng", "fra-eng")
+
 
 def compile_translator(
     model, learning_rate=1e-3, label_smoothing=0.1, jit_compile=None

@@ -1,13 +1,13 @@
-"""Writing exports: TF Serving version folders, atomically; `.keras` files."""
+"""Writing exports: TF Serving version folders, atomically."""
 
 import contextlib
 import logging
-import os
 import pathlib
-import shutil
-import tempfile
 
-KERAS_FILE = "model.keras"
+import tensorflow as tf
+
+from lmzoo.atomic import atomic_path, join
+from lmzoo.export.keras_file import KERAS_FILE
 
 
 def next_version(directory):
@@ -28,30 +28,6 @@ def next_version(directory):
     return max(versions, default=0) + 1
 
 
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def _publish(staging, target):
-    """Gives a staged export the permissions of a normal folder, then renames it.
-
-    `tempfile.mkdtemp` makes its folder readable by its owner only; a server
-    running as another user (TF Serving) must be able to read the export. An
-    existing `target` (an overwrite) is renamed aside first and deleted only
-    once the new version is in place, so either version is whole at any time.
-    """
-    os.chmod(staging, 0o777 & ~_umask())
-    previous = None
-    if target.exists():
-        previous = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-old-")
-        os.replace(target, pathlib.Path(previous) / target.name)
-    os.replace(staging, target)
-    if previous is not None:
-        shutil.rmtree(previous, ignore_errors=True)
-
-
 @contextlib.contextmanager
 def _quiet_tensorflow():
     """Hides TensorFlow's INFO lines while saving ("Assets written to", and one
@@ -64,38 +40,6 @@ def _quiet_tensorflow():
         yield
     finally:
         logger.setLevel(level)
-
-
-def save_keras(model, path):
-    """Saves `model` as a `.keras` file atomically: the old file or the new, whole.
-
-    Args:
-        model: a `keras.Model`.
-        path: where to write (a name ending in `.keras`).
-
-    Returns:
-        `pathlib.Path` of the written file.
-
-    Example:
-    >>> import numpy as np
-    >>> from lmzoo.models import get
-    >>> model = get("gpt-nano", vocabulary_size=20)
-    >>> _ = model(np.zeros((1, 4), np.int32))
-    >>> save_keras(model, pathlib.Path(tempfile.mkdtemp()) / "nano.keras").name
-    'nano.keras'
-    """
-    path = pathlib.Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(dir=path.parent, suffix=".keras")
-    os.close(handle)
-    try:
-        model.save(staging)
-        os.chmod(staging, 0o666 & ~_umask())
-        os.replace(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.remove(staging)
-    return path
 
 
 def check_signatures(signatures, available):
@@ -161,9 +105,10 @@ def version_folder(directory, version=None, overwrite=False):
 def write(archive, model, target):
     """Writes an export archive and `assets/model.keras` atomically at `target`.
 
-    Both go to a temporary folder beside `target`, which is then renamed
-    into place (an existing `target` is renamed aside first and deleted
-    last), so a failed export never leaves a half-written version.
+    Both go to a staging folder beside `target`, which is then renamed
+    into place (`lmzoo.atomic.atomic_path`: an existing `target` is renamed
+    aside first and deleted last), so a failed export never leaves a
+    half-written version.
 
     Args:
         archive: a `keras.export.ExportArchive` with its endpoints.
@@ -174,15 +119,8 @@ def write(archive, model, target):
     Returns:
         `target`.
     """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-")
-    try:
-        with _quiet_tensorflow():
-            archive.write_out(staging, verbose=False)
-        assets = pathlib.Path(staging) / "assets"
-        assets.mkdir(exist_ok=True)
-        model.save(assets / KERAS_FILE)
-        _publish(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with atomic_path(target, folder=True) as staging, _quiet_tensorflow():
+        archive.write_out(staging, verbose=False)
+        tf.io.gfile.makedirs(join(staging, "assets"))
+        model.save(join(staging, "assets", KERAS_FILE))
     return target

@@ -12,14 +12,12 @@ stream that a resumed run skips to its step.
 
 import hashlib
 import json
-import os
-import pathlib
-import shutil
-import tempfile
 
 import keras
 import numpy as np
 import tensorflow as tf
+
+from lmzoo.atomic import atomic_path, join, write_text
 
 CHECKPOINTS = "checkpoints"
 RUN_FILE = "run.json"
@@ -87,11 +85,15 @@ def checkpoint_steps(run_dir):
     >>> checkpoint_steps("/nonexistent")
     []
     """
-    folder = pathlib.Path(run_dir) / CHECKPOINTS
+    folder = join(run_dir, CHECKPOINTS)
+    if not tf.io.gfile.isdir(folder):
+        return []
     steps = [
-        int(path.name[len(_PREFIX) :])
-        for path in folder.glob(f"{_PREFIX}*")
-        if path.name[len(_PREFIX) :].isdigit() and (path / "state.json").is_file()
+        int(name.rstrip("/")[len(_PREFIX) :])
+        for name in tf.io.gfile.listdir(folder)
+        if name.startswith(_PREFIX)
+        and name.rstrip("/")[len(_PREFIX) :].isdigit()
+        and tf.io.gfile.exists(join(folder, name.rstrip("/"), "state.json"))
     ]
     return sorted(steps)
 
@@ -106,22 +108,15 @@ def save_checkpoint(model, run_dir, state, keep=2):
         keep: int. Complete checkpoints kept, newest first. Defaults to `2`.
 
     Returns:
-        `pathlib.Path` of the checkpoint folder.
+        str, the checkpoint folder.
     """
-    folder = pathlib.Path(run_dir) / CHECKPOINTS
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{_PREFIX}{state['step']}"
-    staging = pathlib.Path(tempfile.mkdtemp(dir=folder, prefix=".writing-"))
-    try:
-        _checkpoint(model).write(str(staging / "variables"))
-        (staging / "state.json").write_text(json.dumps(state))
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    folder = join(run_dir, CHECKPOINTS)
+    target = join(folder, f"{_PREFIX}{state['step']}")
+    with atomic_path(target, folder=True) as staging:
+        _checkpoint(model).write(join(staging, "variables"))
+        write_text(join(staging, "state.json"), json.dumps(state))
     for step in checkpoint_steps(run_dir)[:-keep]:
-        shutil.rmtree(folder / f"{_PREFIX}{step}", ignore_errors=True)
+        tf.io.gfile.rmtree(join(folder, f"{_PREFIX}{step}"))
     return target
 
 
@@ -145,10 +140,10 @@ def restore_checkpoint(model, run_dir):
     steps = checkpoint_steps(run_dir)
     if not steps:
         return None
-    target = pathlib.Path(run_dir) / CHECKPOINTS / f"{_PREFIX}{steps[-1]}"
+    target = join(run_dir, CHECKPOINTS, f"{_PREFIX}{steps[-1]}")
     try:
-        state = json.loads((target / "state.json").read_text())
-        _checkpoint(model).read(str(target / "variables")).assert_consumed()
+        state = json.loads(tf.io.gfile.GFile(join(target, "state.json")).read())
+        _checkpoint(model).read(join(target, "variables")).assert_consumed()
     except (ValueError, AssertionError, IndexError, OSError, tf.errors.OpError) as e:
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         raise ValueError(
@@ -172,17 +167,17 @@ def check_run(run_dir, description):
             names the first field that differs, in `description`'s order.
 
     Example:
-    >>> folder = tempfile.mkdtemp()
+    >>> folder = "ram://runs/nano"  # any filesystem TensorFlow knows
     >>> check_run(folder, {"preset": "gpt-nano"})
     >>> check_run(folder, {"preset": "gpt-mini"})
     Traceback (most recent call last):
     ...
     ValueError: ... holds a run of preset='gpt-nano', not 'gpt-mini'; ...
     """
-    path = pathlib.Path(run_dir) / RUN_FILE
+    path = join(run_dir, RUN_FILE)
     description = json.loads(json.dumps(description))
-    if path.is_file():
-        recorded = json.loads(path.read_text())
+    if tf.io.gfile.exists(path):
+        recorded = json.loads(tf.io.gfile.GFile(path).read())
         for key in [*description, *(k for k in recorded if k not in description)]:
             if recorded.get(key) != description.get(key):
                 raise ValueError(
@@ -191,10 +186,7 @@ def check_run(run_dir, description):
                     "another --run-dir (or delete this one to start over)."
                 )
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_suffix(".tmp")
-    staging.write_text(json.dumps(description, indent=1, sort_keys=True) + "\n")
-    os.replace(staging, path)
+    write_text(path, json.dumps(description, indent=1, sort_keys=True) + "\n")
 
 
 class Checkpointing(keras.callbacks.Callback):
@@ -236,7 +228,7 @@ class Checkpointing(keras.callbacks.Callback):
         step, loss = self.diverged
         steps = checkpoint_steps(self.run_dir) if self.run_dir else []
         last = (
-            f"{pathlib.Path(self.run_dir) / CHECKPOINTS / f'{_PREFIX}{steps[-1]}'}"
+            f"{join(self.run_dir, CHECKPOINTS, f'{_PREFIX}{steps[-1]}')}"
             f" (step {steps[-1]})"
             if steps
             else "none yet"

@@ -1,7 +1,9 @@
+
 """Checkpoints: atomic, complete (model, optimizer, budget), refused when foreign."""
 
 import json
 import os
+import pathlib
 import subprocess
 import sys
 
@@ -90,16 +92,16 @@ def test_a_resumed_run_ends_as_an_uninterrupted_one(tmp_path):
 
 
 _KILLED_WHILE_WRITING = """
-import os, pathlib, signal, sys
+import os, signal, sys
 import numpy as np
 from lmzoo import models
-from lmzoo.training import compile_language_model, save_checkpoint
+from lmzoo.training import checkpoints, compile_language_model, save_checkpoint
 model = compile_language_model(models.LSTMLanguageModel(20, 8, 8))
 model(np.ones((1, 2), "int32"))
 save_checkpoint(model, sys.argv[1], {"step": 10})
 def killed(*args, **kwargs):
     os.kill(os.getpid(), signal.SIGKILL)
-pathlib.Path.write_text = killed
+checkpoints.write_text = killed
 save_checkpoint(model, sys.argv[1], {"step": 20})
 """
 
@@ -112,7 +114,7 @@ def test_a_process_killed_while_writing_leaves_the_previous_checkpoint(tmp_path)
     )
     assert result.returncode == -9
     folder = tmp_path / CHECKPOINTS
-    assert any(p.name.startswith(".writing-") for p in folder.iterdir())
+    assert any(p.name.startswith(".step-20-") for p in folder.iterdir())
     assert checkpoint_steps(tmp_path) == [10]
     model = compile_language_model(models.LSTMLanguageModel(20, 8, 8))
     model(np.ones((1, 2), "int32"))
@@ -122,7 +124,7 @@ def test_a_process_killed_while_writing_leaves_the_previous_checkpoint(tmp_path)
 def test_a_truncated_checkpoint_is_refused_by_name(tmp_path):
     model, _ = _trained(2)
     target = save_checkpoint(model, tmp_path, {"step": 2})
-    (shard,) = target.glob("variables.data-*")
+    (shard,) = pathlib.Path(target).glob("variables.data-*")
     shard.write_bytes(shard.read_bytes()[:40])
     with pytest.raises(ValueError, match=r"The checkpoint .*step-2 is corrupt"):
         restore_checkpoint(model, tmp_path)
@@ -173,3 +175,18 @@ def test_weights_sha256_changes_with_any_weight():
     model.set_weights(weights)
     assert weights_sha256(model) != before
     assert len(before) == 64 and int(before, 16) >= 0
+
+
+def test_run_folders_work_on_any_tensorflow_filesystem():
+    run_dir = "ram://runs/test-checkpoints"
+    model, _ = _trained(2)
+    check_run(run_dir, {"preset": "lstm"})
+    for step in (2, 4, 6):
+        save_checkpoint(model, run_dir, {"step": step})
+    assert checkpoint_steps(run_dir) == [4, 6]
+    restored = compile_language_model(models.LSTMLanguageModel(20, 8, 8))
+    restored(np.ones((1, 2), "int32"))
+    assert restore_checkpoint(restored, run_dir) == {"step": 6}
+    assert weights_sha256(restored) == weights_sha256(model)
+    with pytest.raises(ValueError, match="holds a run of preset='lstm'"):
+        check_run(run_dir, {"preset": "gpt"})
