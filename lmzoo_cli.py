@@ -359,8 +359,7 @@ def _add_data(commands, formatter):
     parser.add_argument("action", choices=("fetch",), help="what to do")
     parser.add_argument(
         "name",
-        help="tinyshakespeare, ptb, wikitext-2, sst2, conll2003, translation, "
-        "or all",
+        help="tinyshakespeare, ptb, wikitext-2, sst2, conll2003, translation, or all",
     )
     parser.add_argument(
         "--mirror",

@@ -1,4 +1,3 @@
-
 """Checkpoints: atomic, complete (model, optimizer, budget), refused when foreign."""
 
 import json
