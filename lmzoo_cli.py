@@ -12,7 +12,10 @@ import sys
 import tempfile
 import warnings
 
-CORPUS_HELP = "a named corpus (tinyshakespeare, ptb), a UTF-8 text file, or tfds:<name>"
+CORPUS_HELP = (
+    "a named corpus (tinyshakespeare, ptb, wikitext-2), a folder of split files, "
+    "a UTF-8 text file, or tfds:<name>"
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -181,8 +184,8 @@ def build_parser():
     )
     compare.add_argument(
         "--models",
-        help="comma-separated presets (default: lstm-ptb-small,gpt-ptb on ptb, "
-        "else lstm-small,gpt-mini)",
+        help="comma-separated presets (default: lstm-ptb-small,gpt-ptb on ptb "
+        "and wikitext-2, else lstm-small,gpt-mini)",
     )
     compare.add_argument(
         "--output-dir", help="run folder (default: runs/compare-<time>)"
@@ -207,7 +210,9 @@ def build_parser():
     train.add_argument(
         "--steps",
         type=positive_int,
-        help="training steps (default: the recipe's, when no budget is given)",
+        help="training steps (at most, with a budget); without --steps or a "
+        "budget, only presets whose recipe has a length train (gpt-shakespeare-cpu "
+        "2,000 steps, lstm-ptb-small 13 epochs)",
     )
     train.add_argument(
         "--learning-rate", type=positive_float, help="default: the preset's"
@@ -244,8 +249,8 @@ def build_parser():
         help="continue a prompt with a saved model (cached, XLA-compiled)",
         description="Continues a prompt with a model saved by lmzoo: a "
         "SavedModel folder (saved_models/<name>/<version>), a training run's "
-        "folder, or a .keras file. Greedy unless --strategy says otherwise, "
-        "like model.generate.",
+        "folder, or a .keras file. Samples (temperature 0.8, top-k 20) unless "
+        "--strategy says otherwise.",
         **formatter,
     )
     generate.add_argument(
@@ -260,18 +265,19 @@ def build_parser():
     generate.add_argument(
         "--strategy",
         choices=("greedy", "sample", "beam"),
-        default="greedy",
+        default="sample",
         help="how the next token is chosen",
     )
     generate.add_argument(
         "--temperature",
         type=positive_float,
-        default=1.0,
+        default=0.8,
         help="divides the logits (with --strategy sample)",
     )
     generate.add_argument(
         "--top-k",
         type=positive_int,
+        default=20,
         help="sample among the k most likely tokens (with --strategy sample)",
     )
     generate.add_argument(
@@ -289,7 +295,7 @@ def build_parser():
     generate.add_argument(
         "--seed",
         type=int,
-        help="makes sampling reproducible (default: a fresh seed per run)",
+        help="makes sampling reproducible (default: a fresh seed, printed on stderr)",
     )
     generate.add_argument(
         "--allow-unknown",

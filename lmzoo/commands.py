@@ -2,6 +2,8 @@
 
 import json
 import pathlib
+import secrets
+import sys
 import time
 
 import keras
@@ -74,7 +76,8 @@ def _compare(args):
     switching = table["switch_seconds"].sum() / table["train time (s)"].sum()
     print(f"\nThe models took turns; switching cost {switching:.2%} of training time.")
     for _, row in table.iterrows():
-        print(f"\n--- sample from {row['model']} ---\n{row['sample']}")
+        print(f"\n--- {row['model']}, from the prompt {row['prompt']!r} ---")
+        print(row["sample"])
     output_dir = table.attrs["output_dir"]
     print(f"\nResults: {output_dir}/results.csv, {output_dir}/learning_curves.png")
     print(f"TensorBoard: tensorboard --logdir {output_dir}/tensorboard")
@@ -119,17 +122,26 @@ def _train(args):
 
 def _generate(args):
     model = load_keras(args.model)
+    settings = {"strategy": args.strategy}
+    if args.strategy == "sample":
+        seed = args.seed
+        if seed is None:
+            seed = secrets.randbelow(2**31)
+            print(f"lmzoo generate: seed {seed} (--seed repeats it)", file=sys.stderr)
+        settings |= {
+            "temperature": args.temperature,
+            "top_k": args.top_k,
+            "top_p": args.top_p,
+            "seed": seed,
+        }
+    elif args.strategy == "beam":
+        settings["num_beams"] = args.num_beams
     print(
         model.generate(
             args.prompt,
             max_new_tokens=args.max_new_tokens,
-            strategy=args.strategy,
-            temperature=args.temperature,
-            top_k=args.top_k,
-            top_p=args.top_p,
-            num_beams=args.num_beams,
-            seed=args.seed,
             allow_unknown=args.allow_unknown,
+            **settings,
         )
     )
     return 0

@@ -80,26 +80,30 @@ def test_train_saves_the_model_and_an_export(trained):
     assert "shuffle" not in result.stderr and "Warning" not in result.stderr
 
 
-def test_generate_matches_model_generate_in_a_fresh_process(trained):
+def test_generate_samples_by_default_and_matches_model_generate(trained):
     folder, _ = trained
-    command = lmzoo(
-        "generate",
-        "--model",
-        "saved_models/gpt-nano/1",
-        "--prompt",
-        "ROMEO:",
-        "--max-new-tokens",
-        "12",
-        cwd=folder,
+    args = ["--model", "saved_models/gpt-nano/1", "--prompt", "ROMEO:"]
+    sampled = lmzoo("generate", *args, "--max-new-tokens", "12", cwd=folder)
+    greedy = lmzoo(
+        "generate", *args, "--max-new-tokens", "12", "--strategy", "greedy", cwd=folder
     )
+    message = sampled.stderr.strip()
+    assert message.startswith("lmzoo generate: seed ") and message.endswith(
+        "(--seed repeats it)"
+    )
+    seed = int(message.split()[3])
     from_python = python(
         "import json, keras, lmzoo\n"
         "model = keras.models.load_model('run/model.keras')\n"
-        "print(json.dumps(model.generate('ROMEO:', max_new_tokens=12)))",
+        "print(json.dumps([model.generate('ROMEO:', max_new_tokens=12, "
+        f"strategy='sample', temperature=0.8, top_k=20, seed={seed}), "
+        "model.generate('ROMEO:', max_new_tokens=12)]))",
         cwd=folder,
     )
-    assert command.stdout.rstrip("\n") == json.loads(from_python)
-    assert command.stderr == ""
+    assert [sampled.stdout.rstrip("\n"), greedy.stdout.rstrip("\n")] == json.loads(
+        from_python
+    )
+    assert greedy.stderr == ""
 
 
 def test_a_reloaded_model_trains_on(trained):
@@ -220,7 +224,7 @@ def test_every_flag_has_help_and_defaults_are_shown():
         for action in command._actions:
             assert action.help, f"lmzoo {name} {action.option_strings} has no help"
     generate_help = commands["generate"].format_help()
-    assert "(default: greedy)" in generate_help and "(default: 100)" in generate_help
+    assert "(default: sample)" in generate_help and "(default: 100)" in generate_help
 
 
 def test_word_level_with_a_capped_vocabulary_from_the_command_line(tmp_path):

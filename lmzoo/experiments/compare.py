@@ -98,7 +98,7 @@ def compare(
             (`load_corpus`); detected by default.
         seed: int. Defaults to `0`.
         sample_prompt: optional str to start the samples from; defaults to the
-            first 16 tokens of the validation split.
+            first line of the validation split's first paragraph (`first_line`).
         sample_tokens: int. New tokens in each sample, drawn with the cached
             decoding loop (temperature 0.8). Defaults to `100`.
         eval_interval: optional int. Steps between validations; by default
@@ -114,7 +114,8 @@ def compare(
 
     Returns:
         A `pandas.DataFrame`, one row per preset, with the columns of
-        `TABLE_COLUMNS` plus `sample`, `export_path` and `switch_seconds`
+        `TABLE_COLUMNS` plus `prompt`, `sample`, `export_path` and
+        `switch_seconds`
         (training time lost to switching between models).
         `df.attrs["output_dir"]` holds the run folder.
 
@@ -142,7 +143,7 @@ def compare(
     )
     output_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer(corpus, max_vocabulary)
-    prompt = sample_prompt or tokenizer.decode(tokenizer.encode(corpus.validation)[:16])
+    prompt = sample_prompt or first_line(corpus.validation, corpus.level)
     log = (lambda line: print(line, flush=True)) if verbose else None
     turns = TakeTurns(slice_seconds, log=log)
 
@@ -168,6 +169,7 @@ def compare(
                 verbose=0,
             )
             result["model"] = preset
+            result["prompt"] = prompt
             result["sample"] = model.generate(
                 prompt, sample_tokens, strategy="sample", temperature=0.8, seed=seed
             )
@@ -193,7 +195,10 @@ def compare(
     ).to_csv(output_dir / "curves.csv", index=False)
     plot_learning_curves(curves, output_dir / "learning_curves.png")
     (output_dir / "samples.txt").write_text(
-        "".join(f"== {row['model']} ==\n{row['sample']}\n\n" for row in rows),
+        "".join(
+            f"== {row['model']} (prompt {row['prompt']!r}) ==\n{row['sample']}\n\n"
+            for row in rows
+        ),
         encoding="utf-8",
     )
     return table
@@ -206,6 +211,35 @@ def _summary(result):
     if "test_perplexity" in result:
         figures += f", test perplexity {result['test_perplexity']:.3f}"
     return figures
+
+
+def first_line(text, level, words=8, characters=40):
+    """The prompt a compare samples from: the first line of the first paragraph.
+
+    A running text (tiny Shakespeare's validation split starts mid-speech) is
+    read from its first blank line on; the line is cut to `words` words at
+    word level, to `characters` characters at character level.
+
+    Args:
+        text: str, usually the validation split.
+        level: `"char"` or `"word"`.
+        words: int. Words kept at word level. Defaults to `8`.
+        characters: int. Characters kept at character level. Defaults to `40`.
+
+    Returns:
+        str.
+
+    Example:
+    >>> first_line("ing.\\n\\nGREMIO:\\nGood morrow, neighbour.", "char")
+    'GREMIO:'
+    >>> first_line(" the cat sat on the mat and then it slept\\n", "word", words=3)
+    'the cat sat'
+    """
+    head = text[:5000]
+    start = head.find("\n\n") + 2 if "\n\n" in head else 0
+    lines = [line.strip() for line in text[start:].splitlines() if line.strip()]
+    line = lines[0] if lines else ""
+    return " ".join(line.split()[:words]) if level == "word" else line[:characters]
 
 
 def format_table(table):

@@ -22,7 +22,7 @@ def save_keras(model, path):
         `path`.
 
     Example:
-    >>> import numpy as np, tempfile
+    >>> import numpy as np, pathlib, tempfile
     >>> from lmzoo.models import get
     >>> model = get("gpt-nano", vocabulary_size=20)
     >>> _ = model(np.zeros((1, 4), np.int32))
@@ -79,7 +79,7 @@ def load_keras(path, compile=False):
         ValueError: the file is truncated or corrupt (named).
 
     Example:
-    >>> import numpy as np, tempfile
+    >>> import numpy as np, pathlib, tempfile
     >>> from lmzoo.models import get
     >>> model = get("gpt-nano", vocabulary_size=20)
     >>> _ = model(np.zeros((1, 4), np.int32))

@@ -83,10 +83,10 @@ def export_language_model(
       graph (tokenizer, cached XLA decoding loop, detokenizer).
       `temperature` 0 is greedy, `top_k` 0 is no limit; `generated` is the
       prompt and its continuation, `continuation` the new text alone;
-    - `tokenize(text: string scalar) -> int32 ids [T]`;
+    - `tokenize(text: string scalar) -> {"token_ids": int32 [T]}`;
     - `tokenize_batch(text: string [B]) -> {"token_ids": int32 [B, T],
       "padding_mask": bool [B, T]}`, right-padded with id 0;
-    - `detokenize(token_ids: int32 [T]) -> string scalar`.
+    - `detokenize(token_ids: int32 [T]) -> {"text": string scalar}`.
 
     `assets/model.keras` holds the Keras model too, so that lmzoo tools
     (`lmzoo generate`) get the cached, compiled decoding loop; TensorFlow
@@ -150,12 +150,12 @@ def export_language_model(
         endpoints |= {
             "generate": (text_generation(model, tokenizer), GENERATE_SIGNATURE),
             "tokenize": (
-                lambda text: tokenizer(text),
+                lambda text: {"token_ids": tokenizer(text)},
                 [tf.TensorSpec([], tf.string, name="text")],
             ),
             "tokenize_batch": (lambda text: _pad_batch(tokenizer(text)), [text]),
             "detokenize": (
-                lambda token_ids: tokenizer.detokenize(token_ids),
+                lambda token_ids: {"text": tokenizer.detokenize(token_ids)},
                 [tf.TensorSpec([None], tf.int32, name="token_ids")],
             ),
         }

@@ -9,17 +9,17 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from lmzoo import models
-from lmzoo.export import archive, export_language_model
+from lmzoo import atomic, models
+from lmzoo.export import export_language_model
 
 _LOADER = """
 import json, sys
 import numpy as np
 import tensorflow as tf
 served = tf.saved_model.load(sys.argv[1])
-ids = served.tokenize(tf.constant("ROMEO: hi")).numpy()
+ids = served.tokenize(tf.constant("ROMEO: hi"))["token_ids"].numpy()
 logits = served.serve(tf.constant([ids]))["logits"].numpy()
-text = served.detokenize(tf.constant(ids)).numpy().decode()
+text = served.detokenize(tf.constant(ids))["text"].numpy().decode()
 print(json.dumps({"ids": ids.tolist(), "logits": logits.tolist(), "text": text,
                   "lmzoo_loaded": any(m.startswith("lmzoo") for m in sys.modules)}))
 """
@@ -65,11 +65,11 @@ def test_failed_export_leaves_nothing_behind(tmp_path, monkeypatch):
     model = models.get("gpt-nano", 20)
     model(np.zeros((1, 4), "int32"))
 
-    def broken_replace(source, destination):
+    def broken_rename(source, destination, overwrite=False):
         assert (pathlib.Path(source) / "saved_model.pb").is_file()
         raise OSError("disk full")
 
-    monkeypatch.setattr(archive.os, "replace", broken_replace)
+    monkeypatch.setattr(atomic.tf.io.gfile, "rename", broken_rename)
     with pytest.raises(OSError, match="disk full"):
         export_language_model(model, tmp_path / "m")
     assert list((tmp_path / "m").iterdir()) == []
@@ -113,7 +113,8 @@ def test_serve_refuses_bad_ids_and_lengths(exported, token_ids, message):
 def test_tokenize_takes_one_string_and_tokenize_batch_a_batch(exported):
     model, path = exported
     served = tf.saved_model.load(str(path))
-    assert served.tokenize(tf.constant("bad")).numpy().tolist() == [3, 2, 5]
+    ids = served.tokenize(tf.constant("bad"))["token_ids"]
+    assert ids.numpy().tolist() == [3, 2, 5]
     batch = served.tokenize_batch(tf.constant(["bad", "a", ""]))
     assert batch["token_ids"].numpy().tolist() == [[3, 2, 5], [2, 0, 0], [0, 0, 0]]
     assert batch["padding_mask"].numpy().sum(axis=1).tolist() == [3, 1, 0]

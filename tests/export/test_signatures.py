@@ -50,10 +50,10 @@ for name in ("gpt", "lstm"):
         "sampled": served.generate(
             tf.constant(request["prompts"]), 20, 0.8, 5, 7)["continuation"]
             .numpy().tolist(),
-        "tokenize": served.tokenize(tf.constant("ROMEO")).numpy().tolist(),
+        "tokenize": served.tokenize(tf.constant("ROMEO"))["token_ids"].numpy().tolist(),
         "tokenize_batch": served.tokenize_batch(tf.constant(["RO", "M"]))[
             "token_ids"].numpy().tolist(),
-        "detokenize": served.detokenize(tf.constant([3, 4])).numpy().decode(),
+        "detokenize": served.detokenize(tf.constant([3, 4]))["text"].numpy().decode(),
     }
 tagger = tf.saved_model.load(f"{sys.argv[1]}/tagger/1")
 tagged = tagger.tag(tf.constant(request["sentences"]))
