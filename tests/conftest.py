@@ -5,6 +5,8 @@ set, otherwise from the cache (downloaded once, checksums verified).
 """
 
 import pathlib
+import shutil
+import string
 
 import keras
 import numpy as np
@@ -55,3 +57,40 @@ def ptb_head():
 @pytest.fixture
 def token_batch():
     return np.random.default_rng(0).integers(0, 66, size=(2, 16)).astype("int32")
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory):
+    """The first lines of SST-2, CoNLL-2003, WikiText-2 and the French pairs,
+    in a data folder's layout."""
+    from lmzoo.data import data_file, read_text
+
+    folder = tmp_path_factory.mktemp("data")
+    slices = {
+        "sst2/train.tsv": 97,
+        "sst2/dev.tsv": 41,
+        "conll2003/train.txt": 300,
+        "conll2003/test.txt": 200,
+        "wikitext-2/wiki.train.tokens": 400,
+        "wikitext-2/wiki.valid.tokens": 200,
+        "translation/fra-eng.txt": 1600,
+    }
+    for name, count in slices.items():
+        lines = read_text(data_file(*name.split("/"))).splitlines(keepends=True)
+        (folder / name).parent.mkdir(exist_ok=True)
+        (folder / name).write_text("".join(lines[:count]), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_bert(tmp_path_factory):
+    """A Hugging Face folder: the tiny BERT checkpoint with a letter vocabulary."""
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    for name in ("config.json", "model.safetensors"):
+        shutil.copy(FIXTURES / "hf_tiny_bert" / name, folder / name)
+    letters = list(string.ascii_lowercase + string.digits)
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *letters]
+    vocabulary += [f"##{letter}" for letter in letters] + list(".,'-")
+    vocabulary += [f"[unused{i}]" for i in range(101 - len(vocabulary))]
+    (folder / "vocab.txt").write_text("\n".join(vocabulary) + "\n")
+    return folder

@@ -1,10 +1,5 @@
 """Training a translator: a falling loss on real pairs, and the two commands."""
 
-import gzip
-import itertools
-import json
-
-import keras
 import numpy as np
 import pytest
 
@@ -19,7 +14,6 @@ from lmzoo.data import (
     translation_dataset,
 )
 from lmzoo.experiments.translation import compile_translator
-from tests.test_cli import lmzoo
 
 SPANISH = data_file("translation", "spa-eng.txt")
 FRENCH = data_file("translation", "fra-eng.txt")
@@ -51,68 +45,6 @@ def test_loss_falls_on_real_pairs_in_a_few_steps():
     )
     assert after["loss"] < before["loss"] - 1.0
     assert after["accuracy"] > before["accuracy"] + 0.1
-
-
-@pytest.fixture(scope="module")
-def pairs_file(tmp_path_factory):
-    """The first 1,600 pairs of Tatoeba's English-French file (short sentences)."""
-    path = tmp_path_factory.mktemp("pairs") / "fra-eng.txt.gz"
-    with gzip.open(FRENCH, "rt", encoding="utf-8") as lines:
-        head = "".join(itertools.islice(lines, 1600))
-    with gzip.open(path, "wt", encoding="utf-8") as file:
-        file.write(head)
-    return path
-
-
-def test_train_translation_and_translate_commands(pairs_file, tmp_path):
-    run_dir = tmp_path / "run"
-    result = lmzoo(
-        "train-translation",
-        "--pairs",
-        str(pairs_file),
-        "--preset",
-        "transformer-tiny",
-        "--epochs",
-        "1",
-        "--vocabulary-size",
-        "300",
-        "--batch-size",
-        "32",
-        "--run-dir",
-        str(run_dir),
-        "--quiet",
-        cwd=tmp_path,
-    )
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
-    expected = {
-        "bleu_greedy",
-        "bleu_beam4",
-        "train_seconds",
-        "parameters",
-        "test_pairs",
-    }
-    assert expected <= set(summary)
-    assert summary["direction"] == "forward" and summary["epochs"] == 1.0
-    assert (
-        summary["train_pairs"] + summary["validation_pairs"] + summary["test_pairs"]
-        == 1600
-    )
-    assert 0.0 <= summary["bleu_greedy"] <= 100.0
-    assert (run_dir / "model.keras").is_file()
-    assert json.loads((run_dir / "result.json").read_text()) == summary
-    output = lmzoo(
-        "translate",
-        "--model",
-        str(run_dir),
-        "Hola.",
-        "Vete.",
-        "--num-beams",
-        "2",
-        cwd=tmp_path,
-    )
-    model = keras.saving.load_model(run_dir / "model.keras")
-    expected = model.translate(["Hello.", "Go away."], num_beams=2)
-    assert output.stdout.split("\n")[:2] == expected
 
 
 def test_a_malformed_pairs_file_is_one_line_naming_file_and_line(tmp_path, capsys):
