@@ -610,8 +610,9 @@ def main(argv=None):
             f"{prog}: warning: {message}", file=sys.stderr
         )
         return commands.run(args)
-    except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as stop:
+        detail = f": {stop}" if str(stop) else ""
+        print(f"{prog}: interrupted{detail}", file=sys.stderr)
         return 130
     except Exception as error:
         if args.debug:

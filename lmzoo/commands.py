@@ -1,8 +1,10 @@
 """What the `lmzoo` command does once `lmzoo_cli` has parsed its arguments."""
 
+import contextlib
 import json
 import pathlib
 import secrets
+import shlex
 import sys
 import time
 
@@ -13,7 +15,7 @@ from lmzoo import models
 from lmzoo.atomic import atomic_path, join, write_text
 from lmzoo.data import CORPORA
 from lmzoo.export import KERAS_FILE, export_language_model, load_keras, save_keras
-from lmzoo.training import get_recipe
+from lmzoo.training import TrainingInterrupted, get_recipe
 from lmzoo.training.distribute import get_strategy, is_chief
 
 
@@ -58,6 +60,17 @@ def _training_arguments(args):
     }
 
 
+@contextlib.contextmanager
+def _resumable(run_dir, given):
+    """Turns Ctrl-C during training into one line: where it stopped, what was
+    kept, and the command that resumes."""
+    try:
+        yield
+    except TrainingInterrupted as stop:
+        again = ["lmzoo", *sys.argv[1:]] + ([] if given else ["--run-dir", run_dir])
+        raise KeyboardInterrupt(f"{stop}; resume with: {shlex.join(again)}") from None
+
+
 def _compare(args):
     from lmzoo.experiments import compare, format_table
 
@@ -93,20 +106,21 @@ def _train(args):
     strategy = get_strategy(args.strategy)
     run_dir = args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
     precision = {} if args.precision == "float32" else {"dtype": args.precision}
-    model, result = train_preset(
-        args.preset,
-        args.corpus,
-        max_steps=args.steps,
-        max_tokens=args.budget_tokens,
-        max_seconds=_seconds(args.budget_minutes),
-        learning_rate=args.learning_rate,
-        epochs=args.epochs,
-        run_dir=run_dir,
-        checkpoint_every=args.checkpoint_every,
-        strategy=strategy,
-        model_overrides=precision,
-        **_training_arguments(args),
-    )
+    with _resumable(run_dir, given=args.run_dir is not None):
+        model, result = train_preset(
+            args.preset,
+            args.corpus,
+            max_steps=args.steps,
+            max_tokens=args.budget_tokens,
+            max_seconds=_seconds(args.budget_minutes),
+            learning_rate=args.learning_rate,
+            epochs=args.epochs,
+            run_dir=run_dir,
+            checkpoint_every=args.checkpoint_every,
+            strategy=strategy,
+            model_overrides=precision,
+            **_training_arguments(args),
+        )
     result.pop("curve")
     if is_chief(strategy):
         result["model_path"] = str(save_keras(model, join(run_dir, KERAS_FILE)))

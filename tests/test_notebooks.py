@@ -1,6 +1,8 @@
 """Every notebook runs top to bottom in a fresh kernel, on a small budget."""
 
+import json
 import pathlib
+import re
 
 import nbformat
 import pytest
@@ -66,3 +68,13 @@ def test_notebook_runs_top_to_bottom(name, monkeypatch):
     for text in expected:
         assert text in printed
     assert (NOTEBOOKS / name).stat().st_size < 1_000_000
+
+
+def test_saved_outputs_have_no_terminal_codes_and_no_private_imports():
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        text = path.read_text()
+        assert "\\u001b" not in text and "\x1b" not in text, path.name
+        notebook = json.loads(text)
+        for cell in notebook["cells"]:
+            source = "".join(cell["source"])
+            assert not re.search(r"import _|\._[a-z]", source), (path.name, source)

@@ -8,7 +8,12 @@ import keras
 from lmzoo.data import BertPreprocessor
 from lmzoo.export import load_keras
 from lmzoo.models import BertBackbone
-from lmzoo.training import TrainingBudget, default_jit_compile, transformer_adamw
+from lmzoo.training import (
+    TrainingBudget,
+    default_jit_compile,
+    fit_under_budget,
+    transformer_adamw,
+)
 
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
@@ -121,15 +126,15 @@ def fit_task(
 
     Args:
         model: a BERT task.
-        dataset: a repeating `tf.data.Dataset` of `(features, labels[,
-            sample_weight])` batches.
+        dataset: a `tf.data.Dataset` of `(features, labels[, sample_weight])`
+            batches (repeated as the budget needs).
         steps_per_epoch: int.
         epochs: int.
         learning_rate: float. Peak learning rate.
         max_seconds: optional float. Training-time budget.
         weight_decay: float. Defaults to `0.01`.
         warmup_share: float. Share of the epochs' steps spent warming up.
-        verbose: `model.fit`'s verbosity.
+        verbose: 0 for silence, otherwise progress lines.
 
     Returns:
         The `TrainingBudget` callback (`steps`, `train_seconds`).
@@ -149,12 +154,4 @@ def fit_task(
         warmup_steps=math.ceil(warmup_share * total),
         final_learning_rate_ratio=0.0,
     )
-    model.fit(
-        dataset,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=[budget],
-        shuffle=False,
-        verbose=verbose,
-    )
-    return budget
+    return fit_under_budget(model, dataset, budget, steps_per_epoch, verbose=verbose)

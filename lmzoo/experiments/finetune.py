@@ -78,7 +78,7 @@ def finetune_sst2(
         sequence_length: int. Word pieces per sentence at most.
         precision: optional dtype policy (`"mixed_bfloat16"`).
         seed: int. Seeds the head's weights, dropout and shuffling.
-        verbose: `model.fit`'s verbosity.
+        verbose: 0 for silence, otherwise progress lines.
 
     Returns:
         `(model, result)`: the fine-tuned classifier (labels `"negative"`,
@@ -149,7 +149,7 @@ def finetune_conll2003(
         sequence_length: int. Word pieces per sentence at most.
         precision: optional dtype policy (`"mixed_bfloat16"`).
         seed: int.
-        verbose: `model.fit`'s verbosity.
+        verbose: 0 for silence, otherwise progress lines.
 
     Returns:
         `(model, result)`: the tagger and a dict with `test_f1`,

@@ -14,7 +14,12 @@ from lmzoo.data import (
     sentence_pairs,
     wikitext_documents,
 )
-from lmzoo.training import TrainingBudget, default_jit_compile, transformer_adamw
+from lmzoo.training import (
+    TrainingBudget,
+    default_jit_compile,
+    fit_under_budget,
+    transformer_adamw,
+)
 
 PRETRAINING_CORPORA = ("wikitext-2",)
 _OUTPUTS = ("mlm_logits", "nsp_logits")
@@ -107,7 +112,7 @@ def pretrain_bert(
         warmup_steps: int.
         precision: optional dtype policy (`"mixed_bfloat16"`).
         seed: int. Seeds weights, pairs, shuffling and masks.
-        verbose: `model.fit`'s verbosity.
+        verbose: 0 for silence, otherwise progress lines.
 
     Returns:
         `(model, result)`: the `BertPretrainer` (with its preprocessor) and a
@@ -157,14 +162,7 @@ def pretrain_bert(
         max_seconds=max_seconds,
         warmup_steps=warmup_steps,
     )
-    model.fit(  # until the budget stops it
-        train.repeat(),
-        epochs=1_000_000,
-        steps_per_epoch=min(200, max_steps or 200),
-        callbacks=[budget],
-        shuffle=False,
-        verbose=verbose,
-    )
+    fit_under_budget(model, train, budget, verbose=verbose)
     scores = model.evaluate(held_out, return_dict=True, verbose=0)
     counts = np.bincount(tokenizer(sentences).flat_values.numpy())
     baseline = unigram_baseline_accuracy(held_out, int(counts.argmax()))

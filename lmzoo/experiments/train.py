@@ -116,7 +116,7 @@ def train_preset(
             the final figures always cover whole splits. Defaults to `"auto"`.
         seed: int. Seeds weights and batches. Defaults to `0`.
         callbacks: extra Keras callbacks.
-        verbose: Keras verbosity. Defaults to `1`.
+        verbose: 0 for silence, otherwise progress lines. Defaults to `1`.
         model_overrides: optional dict of constructor arguments (`dtype`, ...).
         run_dir: optional folder for resumable checkpoints: a run that finds
             its own checkpoints there goes on from the newest; a folder that

@@ -18,6 +18,7 @@ from lmzoo.training import (
     SmoothedCrossEntropy,
     TrainingBudget,
     default_jit_compile,
+    fit_under_budget,
     transformer_adamw,
 )
 from lmzoo.training.bleu import corpus_bleu
@@ -134,7 +135,7 @@ def train_translation(
         precision: optional dtype policy (`"mixed_bfloat16"`).
         max_pairs: optional int. Use only the file's first pairs (tests).
         seed: int. Defaults to `0`.
-        verbose: `model.fit`'s verbosity.
+        verbose: 0 for silence, otherwise progress lines.
 
     Returns:
         `(model, result)`: the trained `Seq2SeqTransformer` and a dict with
@@ -179,16 +180,7 @@ def train_translation(
         warmup_steps=warmup_steps,
         final_learning_rate_ratio=0.0,
     )
-    model.fit(
-        translation_dataset(
-            train, preprocessor, batch_size, shuffle_seed=seed
-        ).repeat(),
-        epochs=epochs or 10_000,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=[budget],
-        shuffle=False,
-        verbose=verbose,
-    )
+    fit_under_budget(model, batches, budget, steps_per_epoch, verbose=verbose)
     validation = model.evaluate(
         translation_dataset(
             splits["validation"] or train[:batch_size], preprocessor, 128

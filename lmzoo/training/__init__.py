@@ -1,8 +1,10 @@
 """Recipes, losses, metrics, schedules, budgets, and the one place that fits models."""
 
 from lmzoo.training.budget import TrainingBudget, check_budget
+from lmzoo.training.budgeted_fit import BudgetProgress, fit_under_budget
 from lmzoo.training.checkpoints import (
     TrainingDivergedError,
+    TrainingInterrupted,
     check_run,
     restore_checkpoint,
     save_checkpoint,
@@ -43,6 +45,9 @@ __all__ = [
     "ResetStates",
     "TrainingBudget",
     "TrainingDivergedError",
+    "TrainingInterrupted",
+    "BudgetProgress",
+    "fit_under_budget",
     "check_budget",
     "check_run",
     "compile_language_model",

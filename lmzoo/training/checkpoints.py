@@ -28,6 +28,42 @@ class TrainingDivergedError(RuntimeError):
     """The loss became NaN or infinite; nothing after the last good step was saved."""
 
 
+class TrainingInterrupted(KeyboardInterrupt):
+    """Training was interrupted (Ctrl-C); says where it stopped and what was kept.
+
+    Args:
+        step: int. The last step completed.
+        run_dir: the run folder, or `None`.
+
+    Example:
+    >>> str(TrainingInterrupted(7, None))
+    'stopped at step 7; no run folder, nothing was kept'
+    """
+
+    def __init__(self, step, run_dir):
+        self.step = step
+        self.run_dir = run_dir
+        self.checkpoint = last_checkpoint(run_dir) if run_dir is not None else None
+        if run_dir is None:
+            kept = "no run folder, nothing was kept"
+        elif self.checkpoint is None:
+            kept = f"no checkpoint yet in {run_dir}"
+        else:
+            kept = f"last checkpoint {self.checkpoint}"
+        super().__init__(f"stopped at step {step}; {kept}")
+
+
+def last_checkpoint(run_dir):
+    """The newest complete checkpoint folder of `run_dir`, or `None`.
+
+    Example:
+    >>> last_checkpoint("/nonexistent") is None
+    True
+    """
+    steps = checkpoint_steps(run_dir)
+    return join(run_dir, CHECKPOINTS, f"{_PREFIX}{steps[-1]}") if steps else None
+
+
 def weights_sha256(model):
     """A SHA-256 of all of `model`'s weights, in the model's fixed order.
 
@@ -228,8 +264,7 @@ class Checkpointing(keras.callbacks.Callback):
         step, loss = self.diverged
         steps = checkpoint_steps(self.run_dir) if self.run_dir else []
         last = (
-            f"{join(self.run_dir, CHECKPOINTS, f'{_PREFIX}{steps[-1]}')}"
-            f" (step {steps[-1]})"
+            f"{last_checkpoint(self.run_dir)} (step {steps[-1]})"
             if steps
             else "none yet"
         )

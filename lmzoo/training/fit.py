@@ -1,12 +1,12 @@
 """One place that compiles and trains lmzoo language models."""
 
-import math
-
 import tensorflow as tf
 
 from lmzoo.training.budget import TrainingBudget
+from lmzoo.training.budgeted_fit import fit_under_budget
 from lmzoo.training.checkpoints import (
     Checkpointing,
+    TrainingInterrupted,
     checkpoint_steps,
     restore_checkpoint,
 )
@@ -116,7 +116,8 @@ def train_language_model(
         eval_interval: optional int. Steps between validations; by default
             12 validations are spread over the budget.
         callbacks: extra Keras callbacks (TensorBoard, ...).
-        verbose: Keras verbosity. Defaults to `1` (progress bar).
+        verbose: 0 for silence, otherwise progress lines (`BudgetProgress`).
+            Defaults to `1`.
         run_dir: optional folder for resumable checkpoints
             (`lmzoo.training.checkpoints`): a run that finds one there goes
             on from its step, with the model, optimizer, budget and data
@@ -128,6 +129,8 @@ def train_language_model(
         learning curve.
 
     Raises:
+        TrainingInterrupted: Ctrl-C (a `KeyboardInterrupt`); it names the
+            step reached and the last checkpoint.
         TrainingDivergedError: the loss became NaN or infinite; the message names
             the step and the last good checkpoint, and nothing after it was
             saved.
@@ -170,21 +173,23 @@ def train_language_model(
         lambda: {"step": budget.steps, "budget": budget.state()},
         start,
     )
-    steps_per_epoch = _STEPS_PER_EPOCH
-    callbacks = [budget, guard, *callbacks]
+    steps_per_epoch = None
+    callbacks = [guard, *callbacks]
     if stateful:
         steps_per_epoch = int(train_dataset.cardinality())
         callbacks.insert(0, ResetStates(steps_per_epoch, start))
-    if budget.progress < 1.0:
-        model.fit(
-            train_dataset.repeat().skip(start),
+    try:
+        fit_under_budget(
+            model,
+            train_dataset,
+            budget,
             steps_per_epoch=steps_per_epoch,
-            initial_epoch=start // steps_per_epoch,
-            epochs=_epochs(max_steps, max_tokens, tokens_per_step, steps_per_epoch),
-            shuffle=False,
             callbacks=callbacks,
             verbose=verbose,
+            start_step=start,
         )
+    except KeyboardInterrupt:
+        raise TrainingInterrupted(budget.steps, run_dir) from None
     guard.raise_if_diverged()
     return budget
 
@@ -209,7 +214,7 @@ def train_with_recipe(
             (`stateful_streams` for a stateful model).
         validation_dataset: the learning-curve sample.
         callbacks: extra Keras callbacks.
-        verbose: Keras verbosity. Defaults to `1`.
+        verbose: 0 for silence, otherwise progress lines. Defaults to `1`.
         run_dir: optional folder for resumable checkpoints (see
             `train_language_model`).
         checkpoint_every: int. Steps between checkpoints. Defaults to `100`.
@@ -284,12 +289,3 @@ def _recipe_length(recipe, train_dataset):
         "This recipe has no default training length: give max_steps, max_tokens "
         "or max_seconds (--steps, --budget-tokens or --budget-minutes)."
     )
-
-
-_STEPS_PER_EPOCH = 100
-
-
-def _epochs(max_steps, max_tokens, tokens_per_step, steps_per_epoch):
-    if max_steps is None and max_tokens is not None:
-        max_steps = math.ceil(max_tokens / tokens_per_step)
-    return math.ceil(max_steps / steps_per_epoch) + 1 if max_steps else 1_000_000

@@ -56,7 +56,9 @@ def test_compare_end_to_end_on_a_tiny_budget(shakespeare, tmp_path):
         generated = served.generate(tf.constant([prompt]), 12, 0.0, 0, 0)["generated"]
         assert generated.numpy()[0].decode() == model.generate(prompt, 12)
     samples = (tmp_path / "run" / "samples.txt").read_text()
-    assert "== gpt-nano ==" in samples
+    # The validation split starts mid-speech; samples start at its first speaker.
+    assert list(table["prompt"]) == ["GREMIO:", "GREMIO:"]
+    assert "== gpt-nano (prompt 'GREMIO:') ==\nGREMIO:" in samples
     text = format_table(table)
     assert "val perplexity" in text and "gpt-nano" in text
 

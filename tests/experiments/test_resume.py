@@ -10,6 +10,7 @@ determinism is on and the seed fixed.
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import sys
@@ -65,22 +66,27 @@ def _finish(command, cwd):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _kill_after_checkpoint(command, run_dir, cwd, at_least):
+def _kill_after_checkpoint(command, run_dir, cwd, at_least, sig):
+    """Sends `sig` once a checkpoint of step `at_least` or later exists;
+    returns that step and what the process wrote on stderr."""
     process = subprocess.Popen(
         command,
         cwd=cwd,
         env=_environment(),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 300
     while not checkpoint_steps(run_dir) or checkpoint_steps(run_dir)[-1] < at_least:
         assert process.poll() is None, "training ended before it could be killed"
         assert time.monotonic() < deadline
         time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    return checkpoint_steps(run_dir)[-1]
+    process.send_signal(sig)
+    _, stderr = process.communicate(timeout=120)
+    if sig == signal.SIGINT:
+        assert process.returncode == 130, stderr
+    return checkpoint_steps(run_dir)[-1], stderr
 
 
 @pytest.fixture
@@ -96,10 +102,15 @@ def corpora(ptb_head, shakespeare, tmp_path):
     return folders
 
 
-@pytest.mark.parametrize("kind", ["gpt", "lstm"])
+@pytest.mark.parametrize(
+    "kind, sig", [("gpt", signal.SIGINT), ("lstm", signal.SIGKILL)], ids=["gpt", "lstm"]
+)
 def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(
-    kind, corpora, tmp_path
+    kind, sig, corpora, tmp_path
 ):
+    """kill -9 for the LSTM; Ctrl-C (SIGINT) for GPT, which ends with one line
+    naming the step, the last checkpoint and the command that resumes; the
+    test runs that command."""
     arguments = [
         a.format(**{name: str(folder) for name, folder in corpora.items()})
         for a in COMMANDS[kind]
@@ -108,10 +119,19 @@ def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(
     whole = _finish(_command(arguments, tmp_path / "whole", steps), tmp_path)
     run_dir = tmp_path / "killed"
     command = _command(arguments, run_dir, steps)
-    killed_at = _kill_after_checkpoint(
-        command, run_dir, tmp_path, random.Random(kind).choice([10, 15, 20])
+    killed_at, stderr = _kill_after_checkpoint(
+        command, run_dir, tmp_path, random.Random(kind).choice([10, 15, 20]), sig
     )
     assert not (run_dir / "model.keras").exists()
+    if sig == signal.SIGINT:
+        # Determinism keeps Keras from XLA: its one warning line comes first.
+        line = stderr.strip().splitlines()[-1]
+        stopped, resume = line.split("; resume with: ")
+        assert stopped.startswith("lmzoo train: interrupted: stopped at step ")
+        assert stopped.endswith(
+            f"; last checkpoint {run_dir}/checkpoints/step-{killed_at}"
+        )
+        assert shlex.split(resume)[1:] == command[1:]
     resumed = _finish(command, tmp_path)
     assert resumed["resumed_from_step"] == killed_at > 0
     assert whole["resumed_from_step"] == 0
