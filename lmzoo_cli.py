@@ -175,180 +175,20 @@ def build_parser():
     )
     formatter = {"formatter_class": _HelpFormatter}
 
-    compare = commands.add_parser(
-        "compare",
-        help="train the LSTM baseline and GPT on one budget and compare them",
-        description="Trains each model on the same corpus, tokenizer, seed and "
-        "budget, prints a table and writes results, curves and samples.",
-        **formatter,
-    )
-    compare.add_argument(
-        "--models",
-        help="comma-separated presets (default: lstm-ptb-small,gpt-ptb on ptb "
-        "and wikitext-2, else lstm-small,gpt-mini)",
-    )
-    compare.add_argument(
-        "--output-dir", help="run folder (default: runs/compare-<time>)"
-    )
-    compare.add_argument(
-        "--slice-seconds",
-        type=positive_float,
-        default=5.0,
-        help="training seconds per turn: the models take turns until each has "
-        "spent its budget",
-    )
-    _add_training(compare, default_minutes=3.0)
-
-    train = commands.add_parser(
-        "train",
-        help="train one preset; saves it and prints one JSON line",
-        description="Trains one preset, evaluates it on every split, saves "
-        "RUN_DIR/model.keras and a SavedModel, and prints one JSON line.",
-        **formatter,
-    )
-    train.add_argument("--preset", required=True, help="a name from `lmzoo presets`")
-    train.add_argument(
-        "--steps",
-        type=positive_int,
-        help="training steps (at most, with a budget); without --steps or a "
-        "budget, only presets whose recipe has a length train (gpt-shakespeare-cpu "
-        "2,000 steps, lstm-ptb-small 13 epochs)",
-    )
-    train.add_argument(
-        "--learning-rate", type=positive_float, help="default: the preset's"
-    )
-    train.add_argument(
-        "--epochs",
-        type=positive_int,
-        help="passes over the data, for stateful presets (lstm-ptb-small)",
-    )
-    train.add_argument(
-        "--run-dir",
-        help="folder for checkpoints, model.keras and result.json; the same "
-        "command resumes from its newest checkpoint (default: "
-        "runs/<preset>-<time>)",
-    )
-    train.add_argument(
-        "--checkpoint-every",
-        type=positive_int,
-        default=100,
-        help="steps between checkpoints",
-    )
-    train.add_argument(
-        "--strategy",
-        choices=("default", "mirrored", "multiworker", "tpu"),
-        default="default",
-        help="tf.distribute strategy: one device, every GPU of this host, the "
-        "hosts of TF_CONFIG, or a TPU; --batch-size is the global batch",
-    )
-    _add_precision(train)
-    _add_training(train, default_minutes=None)
-
-    generate = commands.add_parser(
-        "generate",
-        help="continue a prompt with a saved model (cached, XLA-compiled)",
-        description="Continues a prompt with a model saved by lmzoo: a "
-        "SavedModel folder (saved_models/<name>/<version>), a training run's "
-        "folder, or a .keras file. Samples (temperature 0.8, top-k 20) unless "
-        "--strategy says otherwise.",
-        **formatter,
-    )
-    generate.add_argument(
-        "--model",
-        required=True,
-        help="saved_models/<name>/<version>, a run folder or a .keras file",
-    )
-    generate.add_argument("--prompt", required=True, help="the text to continue")
-    generate.add_argument(
-        "--max-new-tokens", type=positive_int, default=100, help="tokens to add"
-    )
-    generate.add_argument(
-        "--strategy",
-        choices=("greedy", "sample", "beam"),
-        default="sample",
-        help="how the next token is chosen",
-    )
-    generate.add_argument(
-        "--temperature",
-        type=positive_float,
-        default=0.8,
-        help="divides the logits (with --strategy sample)",
-    )
-    generate.add_argument(
-        "--top-k",
-        type=positive_int,
-        default=20,
-        help="sample among the k most likely tokens (with --strategy sample)",
-    )
-    generate.add_argument(
-        "--top-p",
-        type=_probability,
-        help="nucleus sampling: the smallest set of tokens holding this "
-        "probability (with --strategy sample)",
-    )
-    generate.add_argument(
-        "--num-beams",
-        type=positive_int,
-        default=4,
-        help="beam width (with --strategy beam)",
-    )
-    generate.add_argument(
-        "--seed",
-        type=int,
-        help="makes sampling reproducible (default: a fresh seed, printed on stderr)",
-    )
-    generate.add_argument(
-        "--allow-unknown",
-        action="store_true",
-        help="let the model emit the unknown token <unk>",
-    )
-    _add_common(generate)
-
-    embed = commands.add_parser(
-        "embed",
-        help="embed sentences with a sentence encoder; writes a .npy file",
-        description="Embeds each line of a UTF-8 text file with a sentence "
-        "encoder (mean pooling, L2-normalised), batched by length, and writes "
-        "the [lines, width] float32 array with numpy.save.",
-        **formatter,
-    )
-    embed.add_argument(
-        "--model",
-        required=True,
-        help="a Hugging Face BERT or sentence-transformers folder "
-        "(config.json, model.safetensors, vocab.txt)",
-    )
-    embed.add_argument(
-        "--input", required=True, help="a UTF-8 text file, one sentence per line"
-    )
-    embed.add_argument(
-        "--output", required=True, type=_npy_file, help="the .npy file to write"
-    )
-    embed.add_argument(
-        "--batch-size", type=positive_int, default=32, help="sentences per batch"
-    )
-    embed.add_argument(
-        "--max-length",
-        type=positive_int,
-        help="tokens per sentence, [CLS] and [SEP] included (default: the "
-        "folder's max_seq_length, else 128)",
-    )
-    _add_common(embed)
-
-    _add_pretrain_bert(commands, formatter)
-    _add_finetune(commands, formatter)
-    _add_train_translation(commands, formatter)
-    _add_translate(commands, formatter)
-    _add_export(commands, formatter)
-
-    presets = commands.add_parser(
-        "presets",
-        help="list the named model presets",
-        description="Lists each preset with its size and the corpus it is for.",
-        **formatter,
-    )
-    _add_common(presets)
-    _add_data(commands, formatter)
+    for add in (
+        _add_compare,
+        _add_train,
+        _add_generate,
+        _add_embed,
+        _add_presets,
+        _add_pretrain_bert,
+        _add_finetune,
+        _add_train_translation,
+        _add_translate,
+        _add_export,
+        _add_data,
+    ):
+        add(commands, formatter)
     return parser
 
 
@@ -371,6 +211,184 @@ def _add_data(commands, formatter):
         "--mirror",
         help="base URL laid out as <mirror>/<dataset>/<file>[.gz] "
         "(default: $LMZOO_MIRROR, else each file's public source)",
+    )
+    _add_common(parser)
+
+
+def _add_compare(commands, formatter):
+    parser = commands.add_parser(
+        "compare",
+        help="train the LSTM baseline and GPT on one budget and compare them",
+        description="Trains each model on the same corpus, tokenizer, seed and "
+        "budget, prints a table and writes results, curves and samples.",
+        **formatter,
+    )
+    parser.add_argument(
+        "--models",
+        help="comma-separated presets (default: lstm-ptb-small,gpt-ptb on ptb "
+        "and wikitext-2, else lstm-small,gpt-mini)",
+    )
+    parser.add_argument(
+        "--output-dir", help="run folder (default: runs/compare-<time>)"
+    )
+    parser.add_argument(
+        "--slice-seconds",
+        type=positive_float,
+        default=5.0,
+        help="training seconds per turn: the models take turns until each has "
+        "spent its budget",
+    )
+    _add_training(parser, default_minutes=3.0)
+
+
+def _add_train(commands, formatter):
+    parser = commands.add_parser(
+        "train",
+        help="train one preset; saves it and prints one JSON line",
+        description="Trains one preset, evaluates it on every split, saves "
+        "RUN_DIR/model.keras and a SavedModel, and prints one JSON line.",
+        **formatter,
+    )
+    parser.add_argument("--preset", required=True, help="a name from `lmzoo presets`")
+    parser.add_argument(
+        "--steps",
+        type=positive_int,
+        help="training steps (at most, with a budget); without --steps or a "
+        "budget, only presets whose recipe has a length train (gpt-shakespeare-cpu "
+        "2,000 steps, lstm-ptb-small 13 epochs)",
+    )
+    parser.add_argument(
+        "--learning-rate", type=positive_float, help="default: the preset's"
+    )
+    parser.add_argument(
+        "--epochs",
+        type=positive_int,
+        help="passes over the data, for stateful presets (lstm-ptb-small)",
+    )
+    parser.add_argument(
+        "--run-dir",
+        help="folder for checkpoints, model.keras and result.json; the same "
+        "command resumes from its newest checkpoint (default: "
+        "runs/<preset>-<time>)",
+    )
+    parser.add_argument(
+        "--checkpoint-every",
+        type=positive_int,
+        default=100,
+        help="steps between checkpoints",
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multiworker", "tpu"),
+        default="default",
+        help="tf.distribute strategy: one device, every GPU of this host, the "
+        "hosts of TF_CONFIG, or a TPU; --batch-size is the global batch",
+    )
+    _add_precision(parser)
+    _add_training(parser, default_minutes=None)
+
+
+def _add_generate(commands, formatter):
+    parser = commands.add_parser(
+        "generate",
+        help="continue a prompt with a saved model (cached, XLA-compiled)",
+        description="Continues a prompt with a model saved by lmzoo: a "
+        "SavedModel folder (saved_models/<name>/<version>), a training run's "
+        "folder, or a .keras file. Samples (temperature 0.8, top-k 20) unless "
+        "--strategy says otherwise.",
+        **formatter,
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="saved_models/<name>/<version>, a run folder or a .keras file",
+    )
+    parser.add_argument("--prompt", required=True, help="the text to continue")
+    parser.add_argument(
+        "--max-new-tokens", type=positive_int, default=100, help="tokens to add"
+    )
+    parser.add_argument(
+        "--strategy",
+        choices=("greedy", "sample", "beam"),
+        default="sample",
+        help="how the next token is chosen",
+    )
+    parser.add_argument(
+        "--temperature",
+        type=positive_float,
+        default=0.8,
+        help="divides the logits (with --strategy sample)",
+    )
+    parser.add_argument(
+        "--top-k",
+        type=positive_int,
+        default=20,
+        help="sample among the k most likely tokens (with --strategy sample)",
+    )
+    parser.add_argument(
+        "--top-p",
+        type=_probability,
+        help="nucleus sampling: the smallest set of tokens holding this "
+        "probability (with --strategy sample)",
+    )
+    parser.add_argument(
+        "--num-beams",
+        type=positive_int,
+        default=4,
+        help="beam width (with --strategy beam)",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help="makes sampling reproducible (default: a fresh seed, printed on stderr)",
+    )
+    parser.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="let the model emit the unknown token <unk>",
+    )
+    _add_common(parser)
+
+
+def _add_embed(commands, formatter):
+    parser = commands.add_parser(
+        "embed",
+        help="embed sentences with a sentence encoder; writes a .npy file",
+        description="Embeds each line of a UTF-8 text file with a sentence "
+        "encoder (mean pooling, L2-normalised), batched by length, and writes "
+        "the [lines, width] float32 array with numpy.save.",
+        **formatter,
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a Hugging Face BERT or sentence-transformers folder "
+        "(config.json, model.safetensors, vocab.txt)",
+    )
+    parser.add_argument(
+        "--input", required=True, help="a UTF-8 text file, one sentence per line"
+    )
+    parser.add_argument(
+        "--output", required=True, type=_npy_file, help="the .npy file to write"
+    )
+    parser.add_argument(
+        "--batch-size", type=positive_int, default=32, help="sentences per batch"
+    )
+    parser.add_argument(
+        "--max-length",
+        type=positive_int,
+        help="tokens per sentence, [CLS] and [SEP] included (default: the "
+        "folder's max_seq_length, else 128)",
+    )
+    _add_common(parser)
+
+
+def _add_presets(commands, formatter):
+    parser = commands.add_parser(
+        "presets",
+        help="list the named model presets",
+        description="Lists each preset with its size and the corpus it is for.",
+        **formatter,
     )
     _add_common(parser)
 

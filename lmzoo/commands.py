@@ -77,8 +77,8 @@ def _compare(args):
     table = compare(
         corpus=args.corpus,
         presets=args.models.split(",") if args.models else None,
-        budget_seconds=_seconds(args.budget_minutes),
-        budget_tokens=args.budget_tokens,
+        max_seconds=_seconds(args.budget_minutes),
+        max_tokens=args.budget_tokens,
         output_dir=args.output_dir,
         export_dir=None if args.no_export else args.export_dir,
         slice_seconds=args.slice_seconds,
@@ -105,7 +105,6 @@ def _train(args):
     models.get_preset(args.preset, language_model=True)
     strategy = get_strategy(args.strategy)
     run_dir = args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-    precision = {} if args.precision == "float32" else {"dtype": args.precision}
     with _resumable(run_dir, given=args.run_dir is not None):
         model, result = train_preset(
             args.preset,
@@ -118,7 +117,7 @@ def _train(args):
             run_dir=run_dir,
             checkpoint_every=args.checkpoint_every,
             strategy=strategy,
-            model_overrides=precision,
+            precision=args.precision,
             **_training_arguments(args),
         )
     result.pop("curve")
@@ -273,7 +272,7 @@ def _train_translation(args):
         args.pairs,
         direction=args.direction,
         preset=args.preset,
-        budget_minutes=args.budget_minutes,
+        max_seconds=_seconds(args.budget_minutes),
         epochs=args.epochs,
         vocabulary_size=args.vocabulary_size,
         batch_size=args.batch_size,

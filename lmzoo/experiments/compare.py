@@ -39,8 +39,8 @@ DEFAULT_PRESETS = {
 def compare(
     corpus="tinyshakespeare",
     presets=None,
-    budget_seconds=None,
-    budget_tokens=None,
+    max_seconds=None,
+    max_tokens=None,
     sequence_length=None,
     batch_size=None,
     output_dir=None,
@@ -63,7 +63,7 @@ def compare(
     then for the next, each with its own optimizer, schedule and data
     position, until each has spent its budget. Load from other programs then
     falls on every model alike. A wall-clock budget still compares models on
-    one machine at one time; `budget_tokens` compares them on any machine.
+    one machine at one time; `max_tokens` compares them on any machine.
 
     Writes into `output_dir`: `results.csv`, `curves.csv` (one row per
     validation: model, step, tokens, train_seconds, val_loss),
@@ -77,9 +77,9 @@ def compare(
         presets: names from `lmzoo.models.PRESETS`. Defaults to
             `DEFAULT_PRESETS[corpus]`: the LSTM baseline and a GPT for that
             corpus (`lstm-small` and `gpt-mini` for other corpora).
-        budget_seconds: optional float. Training wall-clock budget per model
+        max_seconds: optional float. Training wall-clock budget per model
             (evaluation excluded).
-        budget_tokens: optional int. Training-token budget per model. With
+        max_tokens: optional int. Training-token budget per model. With
             neither budget, each model trains for 180 seconds.
         sequence_length: optional int for every preset; by default each
             preset trains with its own recipe's window (the stateful PTB
@@ -124,7 +124,7 @@ def compare(
     >>> from lmzoo.data import Corpus
     >>> splits = {"train": "abcd" * 300, "validation": "abcd" * 40}
     >>> corpus = Corpus("toy", "char", splits)
-    >>> table = compare(corpus, ["lstm-small", "gpt-nano"], budget_tokens=8192,
+    >>> table = compare(corpus, ["lstm-small", "gpt-nano"], max_tokens=8192,
     ...                 output_dir=tempfile.mkdtemp(), export_dir=None,
     ...                 sample_tokens=4, verbose=0)
     >>> table["model"].tolist(), table["train tokens"].tolist()
@@ -132,9 +132,9 @@ def compare(
     """
     for preset in presets or ():
         get_preset(preset, language_model=True)
-    if budget_seconds is None and budget_tokens is None:
-        budget_seconds = DEFAULT_BUDGET_SECONDS
-    check_budget(max_seconds=budget_seconds, max_tokens=budget_tokens)
+    if max_seconds is None and max_tokens is None:
+        max_seconds = DEFAULT_BUDGET_SECONDS
+    check_budget(max_seconds=max_seconds, max_tokens=max_tokens)
     corpus = prepare_corpus(corpus, data_dir, level, split)
     if presets is None:
         presets = DEFAULT_PRESETS.get(corpus.name, DEFAULT_PRESETS["tinyshakespeare"])
@@ -155,8 +155,8 @@ def compare(
                 tokenizer=tokenizer,
                 sequence_length=sequence_length,
                 batch_size=batch_size,
-                max_seconds=budget_seconds,
-                max_tokens=budget_tokens,
+                max_seconds=max_seconds,
+                max_tokens=max_tokens,
                 eval_interval=eval_interval,
                 eval_tokens=eval_tokens,
                 seed=seed,

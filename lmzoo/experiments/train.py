@@ -82,6 +82,7 @@ def train_preset(
     callbacks=(),
     verbose=1,
     model_overrides=None,
+    precision=None,
     run_dir=None,
     checkpoint_every=100,
     strategy=None,
@@ -117,7 +118,10 @@ def train_preset(
         seed: int. Seeds weights and batches. Defaults to `0`.
         callbacks: extra Keras callbacks.
         verbose: 0 for silence, otherwise progress lines. Defaults to `1`.
-        model_overrides: optional dict of constructor arguments (`dtype`, ...).
+        model_overrides: optional dict of constructor arguments (`hidden_dim`,
+            `dropout`, ...).
+        precision: optional Keras dtype policy name (`"mixed_bfloat16"`,
+            `"mixed_float16"`); `None` or `"float32"` trains in float32.
         run_dir: optional folder for resumable checkpoints: a run that finds
             its own checkpoints there goes on from the newest; a folder that
             holds a run of another preset, corpus, model or windows is
@@ -174,6 +178,7 @@ def train_preset(
             tokenizer.vocabulary_size,
             tokenizer=tokenizer,
             **(model_overrides or {}),
+            **({} if precision in (None, "float32") else {"dtype": precision}),
         )
     split_ids = {
         split: tokenizer.encode(text) for split, text in corpus.splits.items() if text

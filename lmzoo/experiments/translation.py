@@ -96,7 +96,7 @@ def train_translation(
     pairs_path,
     direction="forward",
     preset="transformer-small",
-    budget_minutes=45.0,
+    max_seconds=2700.0,
     epochs=None,
     vocabulary_size=8000,
     batch_size=128,
@@ -113,7 +113,7 @@ def train_translation(
     Reads the pairs, splits them by source (`split_pairs`: 90/5/5), learns a
     SentencePiece vocabulary per language on the training split, and trains
     the preset with `model.fit` on length-bucketed, teacher-forced batches
-    until `budget_minutes` of training (or `epochs`) are spent, with warmup
+    until `max_seconds` of training (or `epochs`) are spent, with warmup
     then cosine decay to zero over that budget. Then corpus BLEU on the test
     split, greedy and with a beam of 4.
 
@@ -124,7 +124,8 @@ def train_translation(
         direction: `"forward"` (first column to second) or `"reverse"`.
         preset: str. A `Seq2SeqTransformer` preset. Defaults to
             `"transformer-small"`.
-        budget_minutes: float. Training time. Defaults to `45`.
+        max_seconds: float. Training time in seconds. Defaults to `2700` (45
+            minutes).
         epochs: optional int. Stop after this many passes instead (whichever
             comes first).
         vocabulary_size: int. SentencePiece pieces per language.
@@ -176,7 +177,7 @@ def train_translation(
         learning_rate,
         tokens_per_step=batch_size,
         max_steps=steps_per_epoch * epochs if epochs else None,
-        max_seconds=budget_minutes * 60,
+        max_seconds=max_seconds,
         warmup_steps=warmup_steps,
         final_learning_rate_ratio=0.0,
     )

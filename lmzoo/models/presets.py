@@ -6,7 +6,7 @@ A preset says what a model is; how it trains is its recipe,
 
 import dataclasses
 
-from lmzoo.models.bert import BertPretrainer
+from lmzoo.models.bert_pretrainer import BertPretrainer
 from lmzoo.models.gpt import GPT
 from lmzoo.models.inputs import check_positive_int
 from lmzoo.models.lstm import LSTMLanguageModel

@@ -19,8 +19,8 @@ def test_compare_end_to_end_on_a_tiny_budget(shakespeare, tmp_path):
     table = compare(
         corpus,
         presets=("lstm-small", "gpt-nano"),
-        budget_seconds=None,
-        budget_tokens=12 * 8 * 32,
+        max_seconds=None,
+        max_tokens=12 * 8 * 32,
         sequence_length=32,
         batch_size=8,
         output_dir=tmp_path / "run",
@@ -66,8 +66,8 @@ def test_compare_end_to_end_on_a_tiny_budget(shakespeare, tmp_path):
 def test_compare_on_ptb_pits_the_stateful_lstm_against_gpt_ptb(ptb_head, tmp_path):
     table = compare(
         ptb_head,
-        budget_seconds=None,
-        budget_tokens=4_000,
+        max_seconds=None,
+        max_tokens=4_000,
         output_dir=tmp_path / "run",
         export_dir=None,
         sample_tokens=5,
@@ -89,5 +89,5 @@ def test_compare_refuses_bad_names_and_budgets_before_training(tmp_path):
     with pytest.raises(ValueError, match="Unknown preset 'gpt-huge'"):
         compare(presets=("gpt-nano", "gpt-huge"), output_dir=tmp_path / "run")
     with pytest.raises(ValueError, match="max_tokens must be positive, got 0"):
-        compare(budget_tokens=0, output_dir=tmp_path / "run")
+        compare(max_tokens=0, output_dir=tmp_path / "run")
     assert not (tmp_path / "run").exists()

@@ -1,6 +1,6 @@
 import numpy as np
 
-from lmzoo.models.bert import BertBackbone, BertPretrainer
+from lmzoo.models import BertBackbone, BertPretrainer
 from tests.conftest import FIXTURES
 from tests.harness import run_layer_test
 

@@ -18,7 +18,7 @@ from lmzoo.data import (
     wikitext_documents,
 )
 from lmzoo.experiments.pretrain_bert import compile_pretrainer
-from lmzoo.models.bert import BertPretrainer, BertSpanQA, BertTokenClassifier
+from lmzoo.models import BertPretrainer, BertSpanQA, BertTokenClassifier
 from lmzoo.training import entity_scores
 
 NAMES = [

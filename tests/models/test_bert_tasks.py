@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from lmzoo.data import BertPreprocessor, WordPieceTokenizer, data_file, read_text
-from lmzoo.models.bert import (
+from lmzoo.models import (
     BertBackbone,
     BertClassifier,
     BertPretrainer,
