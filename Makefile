@@ -2,7 +2,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LMZOO_DATA ?= $(abspath ../shared/data)
+# A data folder beside the clone, when there is one; otherwise the cache.
+LMZOO_DATA ?= $(wildcard $(abspath ../shared/data))
 export LMZOO_DATA
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 

@@ -1,14 +1,11 @@
 """Settings for every test, the docstring examples of `lmzoo/` included.
 
-The examples read the shared data folder next to the repository, as the tests
-do, unless `LMZOO_DATA` points elsewhere.
+Data comes from `$LMZOO_DATA` when it is set (the Makefile points it at a data
+folder beside the clone, when there is one), otherwise from the cache.
 """
 
 import os
-import pathlib
 
-REPO = pathlib.Path(__file__).resolve().parent
-os.environ.setdefault("LMZOO_DATA", str(REPO.parent / "shared" / "data"))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 

@@ -4,6 +4,7 @@ Real data comes through `lmzoo.data.data_file`: from `$LMZOO_DATA` when it is
 set, otherwise from the cache (downloaded once, checksums verified).
 """
 
+import os
 import pathlib
 import shutil
 import string
@@ -17,10 +18,22 @@ REPO = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _data_folder():
+    """Tests read data from `$LMZOO_DATA`, or else from the cache, filled once
+    (before any test points the cache at a temporary folder)."""
+    if not os.environ.get("LMZOO_DATA"):
+        from lmzoo.data import cache_dir, fetch
+
+        fetch("all")
+        os.environ["LMZOO_DATA"] = str(cache_dir())
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_cache(monkeypatch, tmp_path_factory):
     keras.utils.set_random_seed(1234)
     monkeypatch.setenv("LMZOO_CACHE", str(tmp_path_factory.mktemp("cache")))
+    monkeypatch.delenv("LMZOO_MIRROR", raising=False)
 
 
 @pytest.fixture(scope="session")

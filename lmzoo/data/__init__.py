@@ -1,30 +1,39 @@
 """Corpora, tokenizers and `tf.data` pipelines."""
 
 from lmzoo.data.batching import length_bucketed, trim_batch
-from lmzoo.data.conll import CONLL2003_TAGS, read_conll
-from lmzoo.data.corpora import CORPORA, load_corpus
-from lmzoo.data.corpus import Corpus
-from lmzoo.data.files import cache_dir, download, read_text
+from lmzoo.data.corpora.corpus import Corpus
+from lmzoo.data.corpora.files import cache_dir, download, read_text
+from lmzoo.data.corpora.named import CORPORA, load_corpus
+from lmzoo.data.corpora.sources import DATASETS, DataFile, data_file, fetch
+from lmzoo.data.corpora.splits import find_split_files, looks_like_lines, split_text
+from lmzoo.data.corpora.tfds import load_tfds_corpus
 from lmzoo.data.masking import MaskedLMMasker, masked_lm_dataset
-from lmzoo.data.pairs import read_pairs, references_by_source, split_of, split_pairs
 from lmzoo.data.pipelines import language_model_dataset
 from lmzoo.data.preprocessors import BertPreprocessor, CausalLMPreprocessor
-from lmzoo.data.pretraining import (
+from lmzoo.data.readers.conll import CONLL2003_TAGS, read_conll
+from lmzoo.data.readers.labelled import read_labelled_tsv
+from lmzoo.data.readers.pairs import (
+    read_pairs,
+    references_by_source,
+    split_of,
+    split_pairs,
+)
+from lmzoo.data.readers.pretraining import (
     pretraining_dataset,
     sentence_pairs,
     wikitext_documents,
 )
-from lmzoo.data.sentencepiece import SentencePieceTokenizer
-from lmzoo.data.sources import DATASETS, DataFile, data_file, fetch
-from lmzoo.data.splits import find_split_files, looks_like_lines, split_text
-from lmzoo.data.squad import SpanRecord, pack_span_records, read_squad
+from lmzoo.data.readers.squad import SpanRecord, pack_span_records, read_squad
 from lmzoo.data.streams import stateful_streams
-from lmzoo.data.tfds_source import load_tfds_corpus
-from lmzoo.data.tokenizers import CharTokenizer, WordTokenizer, tokenizer_for_level
+from lmzoo.data.tokenizers.characters_and_words import (
+    CharTokenizer,
+    WordTokenizer,
+    tokenizer_for_level,
+)
+from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
+from lmzoo.data.tokenizers.word_packing import WordPacking, pack_words
+from lmzoo.data.tokenizers.wordpiece import WordPieceTokenizer
 from lmzoo.data.translation import TranslationPreprocessor, translation_dataset
-from lmzoo.data.tsv import read_labelled_tsv
-from lmzoo.data.word_pieces import WordPacking, pack_words
-from lmzoo.data.wordpiece import WordPieceTokenizer
 
 __all__ = [
     "WordPacking",

@@ -169,7 +169,7 @@ class BertPreprocessor(keras.layers.Layer):
         Returns:
             A `BertPreprocessor` over `WordPieceTokenizer.from_huggingface(path)`.
         """
-        from lmzoo.data.wordpiece import WordPieceTokenizer
+        from lmzoo.data.tokenizers.wordpiece import WordPieceTokenizer
 
         return cls(WordPieceTokenizer.from_huggingface(path), sequence_length)
 

@@ -36,7 +36,7 @@ class TranslationPreprocessor(keras.layers.Layer):
         float32, each `[B, sequence_length]` (or `[sequence_length]`).
 
     Example:
-    >>> from lmzoo.data.sentencepiece import SentencePieceTokenizer
+    >>> from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
     >>> tokenizer = SentencePieceTokenizer.train(["a b", "b a", "a a"] * 9, 12)
     >>> preprocessor = TranslationPreprocessor(tokenizer, tokenizer, 6)
     >>> features, labels, weights = preprocessor("a b", "b")
@@ -143,7 +143,7 @@ def translation_dataset(pairs, preprocessor, batch_size, multiple=8, shuffle_see
         A `tf.data.Dataset` of `(features, labels, sample_weight)` batches.
 
     Example:
-    >>> from lmzoo.data.sentencepiece import SentencePieceTokenizer
+    >>> from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
     >>> tokenizer = SentencePieceTokenizer.train(["a b", "b a", "a a"] * 9, 12)
     >>> preprocessor = TranslationPreprocessor(tokenizer, tokenizer, 32)
     >>> batches = translation_dataset([("a b", "b a")] * 3, preprocessor, 2)

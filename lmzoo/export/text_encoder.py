@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from lmzoo.data.word_pieces import pack_text_words
+from lmzoo.data.tokenizers.word_packing import pack_text_words
 from lmzoo.export.archive import version_folder, write
 
 TEXT_SIGNATURES = {

@@ -33,7 +33,7 @@ def export_translator(
 
     Example:
     >>> import tempfile
-    >>> from lmzoo.data.sentencepiece import SentencePieceTokenizer
+    >>> from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
     >>> from lmzoo.data.translation import TranslationPreprocessor
     >>> from lmzoo.models import Seq2SeqTransformer
     >>> tokenizer = SentencePieceTokenizer.train(["hola", "adios"] * 9, 20)

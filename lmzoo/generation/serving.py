@@ -137,7 +137,7 @@ def text_translation(model, num_beams=4, length_penalty=1.0):
         `translation` (string `[B]`).
 
     Example:
-    >>> from lmzoo.data.sentencepiece import SentencePieceTokenizer
+    >>> from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
     >>> from lmzoo.data.translation import TranslationPreprocessor
     >>> from lmzoo.models import Seq2SeqTransformer
     >>> tokenizer = SentencePieceTokenizer.train(["hola", "adios"] * 9, 20)

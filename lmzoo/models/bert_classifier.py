@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from lmzoo.data.word_pieces import pack_words
+from lmzoo.data.tokenizers.word_packing import pack_words
 from lmzoo.models.bert_task import BertTask
 from lmzoo.models.inputs import check_positive_int
 from lmzoo.models.task import is_text

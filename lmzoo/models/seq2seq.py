@@ -143,7 +143,7 @@ class TranslationMixin:
             A string, or a list of strings.
 
         Example:
-        >>> from lmzoo.data.sentencepiece import SentencePieceTokenizer
+        >>> from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
         >>> from lmzoo.data.translation import TranslationPreprocessor
         >>> from lmzoo.models import Seq2SeqTransformer
         >>> tokenizer = SentencePieceTokenizer.train(["hola", "adios"] * 9, 20)

@@ -10,12 +10,12 @@ from lmzoo.data import (
     Corpus,
     DataFile,
     cache_dir,
-    corpora,
     data_file,
     download,
     load_corpus,
     read_text,
 )
+from lmzoo.data.corpora.named import CorpusSpec
 
 
 def test_tinyshakespeare_uses_nanogpt_split(shakespeare):
@@ -66,9 +66,7 @@ def test_download_verifies_checksum_and_caches(monkeypatch, tmp_path):
     monkeypatch.setitem(
         DATASETS, "toy", (DataFile("toy.txt", source.as_uri(), digest),)
     )
-    monkeypatch.setitem(
-        CORPORA, "toy", corpora.CorpusSpec("toy", "char", {"all": "toy.txt"})
-    )
+    monkeypatch.setitem(CORPORA, "toy", CorpusSpec("toy", "char", {"all": "toy.txt"}))
     corpus = load_corpus("toy")
     assert corpus.train + corpus.validation == "First Citizen:\n" * 100
     assert (cache_dir() / "toy" / "toy.txt").is_file()
@@ -214,7 +212,7 @@ def test_an_archive_member_is_downloaded_checked_and_cached(monkeypatch, tmp_pat
     monkeypatch.setenv("LMZOO_DATA", str(tmp_path / "empty"))
     monkeypatch.setitem(DATASETS, "toy", files)
     splits = {split: f"{split}.txt" for split in texts}
-    monkeypatch.setitem(CORPORA, "toy", corpora.CorpusSpec("toy", "char", splits))
+    monkeypatch.setitem(CORPORA, "toy", CorpusSpec("toy", "char", splits))
     corpus = load_corpus("toy")
     assert corpus.splits["test"] == texts["test"]
     cached = cache_dir() / "toy"

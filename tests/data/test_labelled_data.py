@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 
 from lmzoo.data import WordPieceTokenizer, data_file, read_labelled_tsv, read_text
-from lmzoo.data.conll import CONLL2003_TAGS, read_conll
-from lmzoo.data.pretraining import (
+from lmzoo.data.readers.conll import CONLL2003_TAGS, read_conll
+from lmzoo.data.readers.pretraining import (
     IS_NEXT,
     IS_RANDOM,
     sentence_pairs,
     wikitext_documents,
 )
-from lmzoo.data.squad import read_squad
-from lmzoo.data.word_pieces import pack_words
+from lmzoo.data.readers.squad import read_squad
+from lmzoo.data.tokenizers.word_packing import pack_words
 
 
 def _minilm_tokenizer():

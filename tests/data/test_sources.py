@@ -12,7 +12,14 @@ import zipfile
 
 import pytest
 
-from lmzoo.data import DATASETS, DataFile, data_file, fetch, load_corpus, sources
+from lmzoo.data import (
+    DATASETS,
+    DataFile,
+    cache_dir,
+    data_file,
+    fetch,
+    load_corpus,
+)
 
 
 @contextlib.contextmanager
@@ -64,7 +71,7 @@ def test_files_download_over_http_into_the_cache(toy_dataset):
     assert [path.name for path in paths] == ["notes.txt", "labels.tsv"]
     assert paths[0].read_bytes() == b"the cat sat\n" * 10
     assert paths[1].read_text() == "sentence\tlabel\ngood\t1\n"
-    assert all(path.parent == sources.cache_dir() / "toy" for path in paths)
+    assert all(path.parent == cache_dir() / "toy" for path in paths)
     (toy_dataset / "notes.txt").unlink()
     assert data_file("toy", "notes.txt") == paths[0]  # from the cache now
 
@@ -73,7 +80,7 @@ def test_a_wrong_checksum_keeps_nothing(toy_dataset):
     (toy_dataset / "notes.txt").write_bytes(b"tampered")
     with pytest.raises(ValueError, match="Checksum mismatch for http://127.0.0.1"):
         data_file("toy", "notes.txt")
-    folder = sources.cache_dir() / "toy"
+    folder = cache_dir() / "toy"
     assert not folder.exists() or list(folder.iterdir()) == []
 
 

@@ -3,7 +3,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from lmzoo.data import load_corpus
-from lmzoo.data.tfds_source import _with_validation
+from lmzoo.data.corpora.tfds import _with_validation
 
 
 def test_tfds_tiny_shakespeare_with_mock_data():

@@ -18,9 +18,9 @@ import tensorflow as tf
 
 from lmzoo import models
 from lmzoo.data import WordPieceTokenizer
-from lmzoo.data.conll import CONLL2003_TAGS
 from lmzoo.data.preprocessors import BertPreprocessor
-from lmzoo.data.sentencepiece import SentencePieceTokenizer
+from lmzoo.data.readers.conll import CONLL2003_TAGS
+from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
 from lmzoo.data.translation import TranslationPreprocessor
 from lmzoo.export import save
 

@@ -12,8 +12,8 @@ import tensorflow as tf
 
 from lmzoo import models
 from lmzoo.data import BertPreprocessor, WordPieceTokenizer, data_file
-from lmzoo.data.pairs import read_pairs
-from lmzoo.data.sentencepiece import SentencePieceTokenizer
+from lmzoo.data.readers.pairs import read_pairs
+from lmzoo.data.tokenizers.sentencepiece import SentencePieceTokenizer
 from lmzoo.data.translation import TranslationPreprocessor, translation_dataset
 from lmzoo.experiments.translation import compile_translator
 from lmzoo.training import LanguageModelLoss

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from lmzoo.data.files import read_text
+from lmzoo.data.corpora.files import read_text
 
 
 def read_labelled_tsv(path, text_column="sentence", label_column="label", labels=None):

@@ -2,7 +2,7 @@
 
 import dataclasses
 
-from lmzoo.data.tokenizers import tokenizer_for_level
+from lmzoo.data.tokenizers.characters_and_words import tokenizer_for_level
 
 
 @dataclasses.dataclass

@@ -14,7 +14,7 @@ import os
 import pathlib
 import urllib.error
 
-from lmzoo.data.files import cache_dir, download
+from lmzoo.data.corpora.files import cache_dir, download
 
 
 @dataclasses.dataclass(frozen=True)

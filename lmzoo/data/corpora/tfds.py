@@ -1,6 +1,6 @@
 """Corpora from TensorFlow Datasets that the user has already prepared."""
 
-from lmzoo.data.corpus import Corpus
+from lmzoo.data.corpora.corpus import Corpus
 
 _SPLIT_NAMES = {
     "train": ("train",),

@@ -1,6 +1,6 @@
 """Tagged sentences in the CoNLL-2003 layout: one word per line, its tag last."""
 
-from lmzoo.data.files import read_text
+from lmzoo.data.corpora.files import read_text
 
 CONLL2003_TAGS = (
     "O",

@@ -1,6 +1,6 @@
 """Named text corpora, folders and files read into a `Corpus`.
 
-A named corpus's files are found or downloaded by `lmzoo.data.sources`
+A named corpus's files are found or downloaded by `lmzoo.data.corpora.sources`
 (`data_dir`, `$LMZOO_DATA`, the cache, then its public source with its SHA-256
 checked). `.gz` copies are read transparently.
 """
@@ -8,10 +8,10 @@ checked). `.gz` copies are read transparently.
 import dataclasses
 import pathlib
 
-from lmzoo.data.corpus import Corpus
-from lmzoo.data.files import read_text
-from lmzoo.data.sources import data_file
-from lmzoo.data.splits import find_split_files, split_text
+from lmzoo.data.corpora.corpus import Corpus
+from lmzoo.data.corpora.files import read_text
+from lmzoo.data.corpora.sources import data_file
+from lmzoo.data.corpora.splits import find_split_files, split_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +149,7 @@ def load_corpus(
         raise ValueError("Give a corpus name, a folder, a file, or train=<file>.")
     name_or_path = str(name_or_path)
     if name_or_path.startswith("tfds:"):
-        from lmzoo.data.tfds_source import load_tfds_corpus
+        from lmzoo.data.corpora.tfds import load_tfds_corpus
 
         return load_tfds_corpus(
             name_or_path[len("tfds:") :],

@@ -5,7 +5,7 @@ import json
 
 import numpy as np
 
-from lmzoo.data.files import read_text
+from lmzoo.data.corpora.files import read_text
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,7 +116,7 @@ def pack_span_records(tokenizer, records, sequence_length):
         ValueError: an answer falls past `sequence_length`; the message
             names the question.
     """
-    from lmzoo.data.word_pieces import pack_words
+    from lmzoo.data.tokenizers.word_packing import pack_words
 
     packed = pack_words(
         tokenizer,
