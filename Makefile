@@ -30,11 +30,10 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # Two workers (pytest-xdist) with one TensorFlow thread each, so that they never
-# fight over the two cores, an idle worker taking tests queued for the other;
-# the slowest tests' times in the output; then the tests that time themselves,
-# alone.
+# fight over the two cores, the slowest tests' times in the output; then the
+# tests that time themselves, alone.
 test: lint
-	TF_NUM_INTRAOP_THREADS=1 $(BIN)/pytest -n 2 --dist worksteal --durations=25 -m "not serial"
+	TF_NUM_INTRAOP_THREADS=1 $(BIN)/pytest -n 2 --durations=25 -m "not serial"
 	$(BIN)/pytest -m serial
 
 bench: $(STAMP)
