@@ -618,6 +618,7 @@ def main(argv=None):
     (stderr: `lmzoo generate: error: No model.keras at missing: ...`)
     """
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if not args.verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     prog = f"lmzoo {args.command}"

@@ -61,13 +61,14 @@ def _training_arguments(args):
 
 
 @contextlib.contextmanager
-def _resumable(run_dir, given):
+def _resumable(args, run_dir):
     """Turns Ctrl-C during training into one line: where it stopped, what was
-    kept, and the command that resumes."""
+    kept, and the command that resumes (the one given, with its run folder)."""
     try:
         yield
     except TrainingInterrupted as stop:
-        again = ["lmzoo", *sys.argv[1:]] + ([] if given else ["--run-dir", run_dir])
+        given = args.run_dir is not None
+        again = ["lmzoo", *args.argv] + ([] if given else ["--run-dir", run_dir])
         raise KeyboardInterrupt(f"{stop}; resume with: {shlex.join(again)}") from None
 
 
@@ -105,7 +106,7 @@ def _train(args):
     models.get_preset(args.preset, language_model=True)
     strategy = get_strategy(args.strategy)
     run_dir = args.run_dir or f"runs/{args.preset}-{time.strftime('%Y%m%d-%H%M%S')}"
-    with _resumable(run_dir, given=args.run_dir is not None):
+    with _resumable(args, run_dir):
         model, result = train_preset(
             args.preset,
             args.corpus,

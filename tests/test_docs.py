@@ -16,7 +16,7 @@ import socket
 import subprocess
 
 from tests.conftest import REPO
-from tests.test_readme import BLOCK, environment, run_python
+from tests.test_readme import BLOCK, environment, run_command, run_python
 
 DOCS = [*sorted((REPO / "docs").glob("*.md")), REPO / "benchmarks" / "README.md"]
 TINY = "--steps 2 --sequence-length 16 --batch-size 4 --no-export --quiet"
@@ -79,16 +79,9 @@ def _commands(code):
 
 
 def _shell(command, folder, env=None):
-    result = subprocess.run(
-        command,
-        shell=True,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env=env or environment(folder),
-    )
-    assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """Runs `command` as a user would; returns its last line, a JSON result."""
+    out = run_command(command, folder, env).stdout
+    return json.loads(out.strip().splitlines()[-1])
 
 
 def test_one_host_several_gpus(tmp_path):
@@ -207,10 +200,7 @@ def test_translation_commands(tmp_path, data_dir):
     translate = translate.replace(
         "runs/translation-transformer-small-<time>", str(run_dir)
     )
-    result = subprocess.run(
-        translate, shell=True, cwd=tmp_path, capture_output=True, text=True, env=env
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_command(translate, tmp_path, env)
     code = (
         "import keras, lmzoo\n"
         f"model = keras.models.load_model({str(run_dir / 'model.keras')!r})\n"

@@ -34,6 +34,20 @@ def environment(folder):
     return os.environ | {"PATH": bin_dir + os.pathsep + os.environ["PATH"]}
 
 
+def run_command(command, folder, env=None):
+    """Runs a shell command in `folder`; fails with its stderr."""
+    result = subprocess.run(
+        command,
+        shell=True,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        env=env or environment(folder),
+    )
+    assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
+    return result
+
+
 def run_python(code, folder):
     """Runs `code` in a fresh interpreter in `folder`; fails with its stderr."""
     result = subprocess.run(
@@ -76,18 +90,7 @@ def test_readme_commands_run_as_written(tmp_path):
         "export",
         "compare",
     ]
-    outputs = []
-    for command in commands:
-        result = subprocess.run(
-            command,
-            shell=True,
-            cwd=tmp_path,
-            capture_output=True,
-            text=True,
-            env=environment(tmp_path),
-        )
-        assert result.returncode == 0, f"{command}\n{result.stderr[-3000:]}"
-        outputs.append(result.stdout)
+    outputs = [run_command(command, tmp_path).stdout for command in commands]
     assert (tmp_path / "runs" / "gpt-nano" / "model.keras").is_file()
     assert outputs[2].startswith("ROMEO:")
     assert outputs[3].strip() == "saved_models/gpt-nano/7"
@@ -120,15 +123,7 @@ def _serving_guide_runs_on(folder):
     TensorFlow Serving container's mount holds version folders; the REST
     request body, sent to the same signature from a process without lmzoo."""
     assert run_python(serving_python(), folder).stdout.startswith("ROMEO:")
-    result = subprocess.run(
-        serving_cli(),
-        shell=True,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        env=environment(folder),
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = run_command(serving_cli(), folder)
     assert "signature_def['generate']" in result.stdout
     assert "Result for output key generated:\n[b'ROMEO:" in result.stdout
     docker, curl = [

@@ -36,7 +36,7 @@ def _fit(model, examples, count, batch_size, epochs, learning_rate, **budget):
     steps_per_epoch = math.ceil(count / batch_size)
     budget = fit_task(
         model,
-        batches.repeat(),
+        batches,
         steps_per_epoch,
         epochs,
         learning_rate,
