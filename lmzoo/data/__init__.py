@@ -25,6 +25,7 @@ from lmzoo.data.readers.pretraining import (
 )
 from lmzoo.data.readers.squad import SpanRecord, pack_span_records, read_squad
 from lmzoo.data.streams import stateful_streams
+from lmzoo.data.tokenizers.byte_pair import BytePairTokenizer
 from lmzoo.data.tokenizers.characters_and_words import (
     CharTokenizer,
     WordTokenizer,
@@ -45,6 +46,7 @@ __all__ = [
     "data_file",
     "fetch",
     "BertPreprocessor",
+    "BytePairTokenizer",
     "CausalLMPreprocessor",
     "CharTokenizer",
     "MaskedLMMasker",

@@ -67,7 +67,11 @@ class GenerationMixin:
         (True, 11)
         """
         tokenizer = self.tokenizer
-        suppressed = () if allow_unknown or tokenizer is None else (tokenizer.oov_id,)
+        suppressed = (
+            ()
+            if allow_unknown or tokenizer is None or tokenizer.oov_id is None
+            else (tokenizer.oov_id,)
+        )
         config = SamplerConfig(
             strategy, temperature, top_k, top_p, num_beams, length_penalty, suppressed
         )

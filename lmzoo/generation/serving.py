@@ -81,7 +81,7 @@ def text_generation(model, tokenizer):
     >>> len(out["continuation"].numpy()[0])
     3
     """
-    suppressed = (tokenizer.oov_id,)
+    suppressed = () if tokenizer.oov_id is None else (tokenizer.oov_id,)
     max_length = getattr(model, "max_sequence_length", None)
 
     @tf.function(jit_compile=True)

@@ -11,17 +11,20 @@ only ever applied in float32 (it would overflow float16).
 """
 
 
-def causal_mask(query_length, key_length, cache_update_index=0):
+def causal_mask(query_length, key_length, cache_update_index=0, sliding_window=None):
     """Returns the `[query_length, key_length]` bool mask of a causal decoder.
 
     Query row `i` sits at absolute position `cache_update_index + i` and may attend to
-    every key at a position `<=` that.
+    every key at a position `<=` that (and, with a sliding window, above
+    that position minus the window).
 
     Args:
         query_length: int or scalar tensor. Number of query positions.
         key_length: int or scalar tensor. Number of key positions.
         cache_update_index: int or scalar tensor. Absolute position of the first query
             (non-zero when decoding with a key/value cache). Defaults to `0`.
+        sliding_window: optional int. How many positions, its own included,
+            a query sees. Defaults to `None` (all before it).
 
     Returns:
         A bool tensor of shape `[query_length, key_length]`.
@@ -34,7 +37,10 @@ def causal_mask(query_length, key_length, cache_update_index=0):
         cache_update_index, "int32"
     )
     key_positions = ops.arange(key_length, dtype="int32")
-    return ops.expand_dims(query_positions, 1) >= ops.expand_dims(key_positions, 0)
+    distance = ops.expand_dims(query_positions, 1) - ops.expand_dims(key_positions, 0)
+    if sliding_window is None:
+        return distance >= 0
+    return (distance >= 0) & (distance < sliding_window)
 
 
 def merge_attention_masks(
@@ -44,6 +50,7 @@ def merge_attention_masks(
     attention_mask=None,
     use_causal_mask=False,
     cache_update_index=0,
+    sliding_window=None,
 ):
     """Combines the masks a layer was given into one `[B, Tq, Tk]` bool mask.
 
@@ -59,6 +66,7 @@ def merge_attention_masks(
         use_causal_mask: bool. Whether to add the causal mask. Defaults to `False`.
         cache_update_index: int or scalar tensor. Absolute position of the first query,
             used with the causal mask. Defaults to `0`.
+        sliding_window: optional int, for the causal mask (`causal_mask`).
 
     Returns:
         A bool tensor broadcastable to `[B, Tq, Tk]`, or `None` when no mask was
@@ -77,7 +85,8 @@ def merge_attention_masks(
         mask = attention_mask if mask is None else ops.logical_and(mask, attention_mask)
     if use_causal_mask:
         causal = ops.expand_dims(
-            causal_mask(query_length, key_length, cache_update_index), 0
+            causal_mask(query_length, key_length, cache_update_index, sliding_window),
+            0,
         )
         mask = causal if mask is None else ops.logical_and(mask, causal)
     return mask

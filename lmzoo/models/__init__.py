@@ -10,6 +10,7 @@ from lmzoo.models.bert_pretrainer import BertPretrainer
 from lmzoo.models.bert_span_qa import BertSpanQA
 from lmzoo.models.gpt import GPT, GPTBackbone
 from lmzoo.models.legacy import upgrade_keras_file
+from lmzoo.models.llama import Llama, LlamaBackbone
 from lmzoo.models.lstm import LSTMBackbone, LSTMLanguageModel
 from lmzoo.models.presets import PRESETS, Preset, get, get_preset
 from lmzoo.models.sentence_encoder import SentenceEncoder
@@ -26,6 +27,8 @@ __all__ = [
     "GPT",
     "GPTBackbone",
     "LSTMBackbone",
+    "Llama",
+    "LlamaBackbone",
     "LSTMLanguageModel",
     "PRESETS",
     "Preset",

@@ -1,4 +1,4 @@
-"""Tokenizers: characters and words, WordPiece, SentencePiece, and word packing.
+"""Tokenizers: characters, words, WordPiece, SentencePiece, byte-level BPE, packing.
 
 The names are exported by `lmzoo.data`.
 """
