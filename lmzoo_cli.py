@@ -179,6 +179,7 @@ def build_parser():
         _add_compare,
         _add_train,
         _add_generate,
+        _add_chat,
         _add_embed,
         _add_presets,
         _add_pretrain_bert,
@@ -292,25 +293,43 @@ def _add_generate(commands, formatter):
     parser = commands.add_parser(
         "generate",
         help="continue a prompt with a saved model (cached, XLA-compiled)",
-        description="Continues a prompt with a model saved by lmzoo: a "
-        "SavedModel folder (saved_models/<name>/<version>), a training run's "
-        "folder, or a .keras file. Samples (temperature 0.8, top-k 20) unless "
+        description="Continues a prompt with a model saved by lmzoo (a "
+        "SavedModel folder saved_models/<name>/<version>, a training run's "
+        "folder, or a .keras file) or a pretrained one (a .gguf file or a "
+        "Hugging Face folder). Samples (temperature 0.8, top-k 20) unless "
         "--strategy says otherwise.",
         **formatter,
     )
     parser.add_argument(
         "--model",
         required=True,
-        help="saved_models/<name>/<version>, a run folder or a .keras file",
+        help="saved_models/<name>/<version>, a run folder, a .keras file, a "
+        ".gguf file or a Hugging Face folder",
     )
     parser.add_argument("--prompt", required=True, help="the text to continue")
     parser.add_argument(
         "--max-new-tokens", type=positive_int, default=100, help="tokens to add"
     )
+    _add_sampling(parser, ("greedy", "sample", "beam"), "sample")
+    parser.add_argument(
+        "--num-beams",
+        type=positive_int,
+        default=4,
+        help="beam width (with --strategy beam)",
+    )
+    parser.add_argument(
+        "--allow-unknown",
+        action="store_true",
+        help="let the model emit the unknown token <unk>",
+    )
+    _add_common(parser)
+
+
+def _add_sampling(parser, strategies, default):
     parser.add_argument(
         "--strategy",
-        choices=("greedy", "sample", "beam"),
-        default="sample",
+        choices=strategies,
+        default=default,
         help="how the next token is chosen",
     )
     parser.add_argument(
@@ -332,21 +351,32 @@ def _add_generate(commands, formatter):
         "probability (with --strategy sample)",
     )
     parser.add_argument(
-        "--num-beams",
-        type=positive_int,
-        default=4,
-        help="beam width (with --strategy beam)",
-    )
-    parser.add_argument(
         "--seed",
         type=int,
         help="makes sampling reproducible (default: a fresh seed, printed on stderr)",
     )
-    parser.add_argument(
-        "--allow-unknown",
-        action="store_true",
-        help="let the model emit the unknown token <unk>",
+
+
+def _add_chat(commands, formatter):
+    parser = commands.add_parser(
+        "chat",
+        help="talk to a pretrained instruct model (streams its replies)",
+        description="Reads one user message per line from standard input and "
+        "streams the model's reply to each, keeping the conversation. The "
+        "model is a GGUF file, a Hugging Face folder or a model saved by "
+        "lmzoo, with a chat template. Greedy unless --strategy sample.",
+        **formatter,
     )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="a .gguf file, a Hugging Face folder, a SavedModel or run folder",
+    )
+    parser.add_argument("--system", help="a system message that opens the chat")
+    parser.add_argument(
+        "--max-new-tokens", type=positive_int, default=256, help="reply length cap"
+    )
+    _add_sampling(parser, ("greedy", "sample"), "greedy")
     _add_common(parser)
 
 

@@ -134,14 +134,24 @@ def _train(args):
     return 0
 
 
-def _generate(args):
-    model = load_keras(args.model)
+def _load_model(path):
+    """A model saved by lmzoo, or a pretrained one (GGUF, Hugging Face folder)."""
+    if models.is_pretrained(path):
+        return models.load_pretrained(path)
+    return load_keras(path)
+
+
+def _sampling(args):
+    """The sampling keyword arguments of `generate` and `chat`, seed included."""
     settings = {"strategy": args.strategy}
     if args.strategy == "sample":
         seed = args.seed
         if seed is None:
             seed = secrets.randbelow(2**31)
-            print(f"lmzoo generate: seed {seed} (--seed repeats it)", file=sys.stderr)
+            print(
+                f"lmzoo {args.command}: seed {seed} (--seed repeats it)",
+                file=sys.stderr,
+            )
         settings |= {
             "temperature": args.temperature,
             "top_k": args.top_k,
@@ -150,6 +160,12 @@ def _generate(args):
         }
     elif args.strategy == "beam":
         settings["num_beams"] = args.num_beams
+    return settings
+
+
+def _generate(args):
+    model = _load_model(args.model)
+    settings = _sampling(args)
     print(
         model.generate(
             args.prompt,
@@ -159,6 +175,34 @@ def _generate(args):
         )
     )
     return 0
+
+
+def _chat(args):
+    model = _load_model(args.model)
+    if not hasattr(model, "chat"):
+        raise ValueError(f"{args.model} is not a chat model (no chat template).")
+    messages = (
+        [] if args.system is None else [{"role": "system", "content": args.system}]
+    )
+    settings = _sampling(args)
+    interactive = sys.stdin.isatty()
+    while True:
+        if interactive:
+            print("> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            return 0
+        if not line.strip():
+            continue
+        messages.append({"role": "user", "content": line.rstrip("\n")})
+        reply = model.chat(
+            messages,
+            max_new_tokens=args.max_new_tokens,
+            on_text=lambda text: print(text, end="", flush=True),
+            **settings,
+        )
+        print(flush=True)
+        messages.append({"role": "assistant", "content": reply})
 
 
 def _presets(args):
@@ -307,7 +351,7 @@ def _translate(args):
 def _export(args):
     from lmzoo.export import save
 
-    model = load_keras(args.model)
+    model = _load_model(args.model)
     signatures = args.signatures.split(",") if args.signatures else None
     print(save(model, args.path, overwrite=args.overwrite, signatures=signatures))
     return 0
@@ -323,6 +367,7 @@ def _data(args):
 
 _COMMANDS = {
     "data": _data,
+    "chat": _chat,
     "compare": _compare,
     "train": _train,
     "generate": _generate,

@@ -13,6 +13,7 @@ from lmzoo.models.legacy import upgrade_keras_file
 from lmzoo.models.llama import Llama, LlamaBackbone
 from lmzoo.models.lstm import LSTMBackbone, LSTMLanguageModel
 from lmzoo.models.presets import PRESETS, Preset, get, get_preset
+from lmzoo.models.pretrained import is_pretrained, load_pretrained
 from lmzoo.models.sentence_encoder import SentenceEncoder
 from lmzoo.models.seq2seq import Seq2SeqTransformer
 from lmzoo.models.seq2seq_backbone import Seq2SeqBackbone
@@ -39,5 +40,7 @@ __all__ = [
     "get",
     "get_preset",
     "inputs",
+    "is_pretrained",
+    "load_pretrained",
     "upgrade_keras_file",
 ]

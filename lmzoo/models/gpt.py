@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from lmzoo.data.preprocessors import CausalLMPreprocessor
+from lmzoo.data.tokenizers.byte_pair import BytePairTokenizer
 from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.interop import huggingface
 from lmzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
@@ -244,23 +245,29 @@ class GPT(GenerationMixin, Task):
 
         Reads `config.json` and `model.safetensors` (no PyTorch). Every
         tensor is used: a missing, unknown or mis-shaped one is an error that
-        names it. The LM head is tied to the token embedding in both.
+        names it. The LM head is tied to the token embedding in both. GPT-2's
+        byte-level BPE comes along when the folder has it (`vocab.json` and
+        `merges.txt`, or `tokenizer.json`), so the model generates from text.
 
         Args:
             path: a folder written by `save_pretrained`.
-            tokenizer: optional tokenizer layer (GPT-2's byte-level BPE is not
-                one of lmzoo's; give your own to generate from strings).
+            tokenizer: optional tokenizer layer, in place of the folder's.
             **kwargs: other `GPTBackbone` arguments (`dtype`, `dropout`).
 
         Returns:
             A built `GPT`.
 
         Example:
-        >>> model = GPT.from_huggingface("tests/fixtures/hf_tiny_gpt2")
-        >>> model.backbone.num_layers, model.vocabulary_size
-        (2, 101)
+        >>> model = GPT.from_huggingface("tests/fixtures/hf_tiny_gpt2_bpe")
+        >>> model.generate("Hello", max_new_tokens=3).startswith("Hello")
+        True
         """
         config, tensors = huggingface.read_checkpoint(path, "gpt2")
+        if (
+            tokenizer is None
+            and huggingface.read_tokenizer_extras(path)["has_tokenizer"]
+        ):
+            tokenizer = BytePairTokenizer.from_huggingface(path)
         model = cls(tokenizer=tokenizer, **huggingface.gpt2_arguments(config), **kwargs)
         model(ops.zeros((1, 1), "int32"))
         huggingface.assign(huggingface.gpt2_targets(model.backbone), tensors, "gpt2")
