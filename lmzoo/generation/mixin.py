@@ -23,7 +23,7 @@ class GenerationMixin:
         top_p=None,
         num_beams=4,
         length_penalty=1.0,
-        stop_token_ids=(),
+        stop_token_ids=None,
         seed=None,
         padding_mask=None,
         allow_unknown=False,
@@ -42,6 +42,8 @@ class GenerationMixin:
             num_beams: int. For `"beam"`. Defaults to `4`.
             length_penalty: float. For `"beam"`. Defaults to `1.0`.
             stop_token_ids: ints; a row ends after emitting one of them.
+                Defaults to the model's `end_token_ids` (a chat model's end
+                of turn), or none.
             seed: optional int; the same seed gives the same samples.
             padding_mask: optional `[B, T]` bools for padded id prompts.
             allow_unknown: bool. Let the model emit its tokenizer's unknown
@@ -67,6 +69,8 @@ class GenerationMixin:
         (True, 11)
         """
         tokenizer = self.tokenizer
+        if stop_token_ids is None:
+            stop_token_ids = getattr(self, "end_token_ids", ())
         suppressed = (
             ()
             if allow_unknown or tokenizer is None or tokenizer.oov_id is None

@@ -70,7 +70,9 @@ def text_generation(model, tokenizer):
         is no limit) and `seed` (int32) returning a dict of `generated`
         (string `[B]`, prompt and continuation as `model.generate` returns
         them) and `continuation` (string `[B]`, the new text alone). It
-        never emits the tokenizer's unknown token, as `model.generate`.
+        never emits the tokenizer's unknown token, as `model.generate`, and
+        a row ends after one of the model's `end_token_ids` (a chat model's
+        end of turn), as `model.generate(..., stop_token_ids=...)`.
 
     Example:
     >>> import lmzoo
@@ -82,6 +84,7 @@ def text_generation(model, tokenizer):
     3
     """
     suppressed = () if tokenizer.oov_id is None else (tokenizer.oov_id,)
+    stop_token_ids = tuple(getattr(model, "end_token_ids", ()))
     max_length = getattr(model, "max_sequence_length", None)
 
     @tf.function(jit_compile=True)
@@ -90,7 +93,7 @@ def text_generation(model, tokenizer):
             return sample_or_argmax(logits, temperature, top_k, step_seed, suppressed)
 
         return sampling_loop(
-            model, token_ids, lengths, seed, choose, max_new_tokens, (), {}
+            model, token_ids, lengths, seed, choose, max_new_tokens, stop_token_ids, {}
         )
 
     def generate(prompt, max_new_tokens, temperature, top_k, seed):

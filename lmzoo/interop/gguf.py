@@ -206,7 +206,7 @@ def _tokenizer_arguments(reader, path):
     kinds = _value(reader, "tokenizer.ggml.token_type") or [1] * len(tokens)
     return {
         "vocabulary": tokens,
-        "merges": _value(reader, "tokenizer.ggml.merges"),
+        "merges": _value(reader, "tokenizer.ggml.merges") or [],
         "special_tokens": [
             token
             for token, kind in zip(tokens, kinds, strict=True)

@@ -24,8 +24,8 @@ class RMSNormalization(keras.layers.Layer):
 
     Example:
     >>> layer = RMSNormalization()
-    >>> layer(keras.ops.convert_to_tensor([[3.0, 4.0]])).numpy().round(3).tolist()
-    [[0.849, 1.131]]
+    >>> [round(float(v), 3) for v in layer(keras.ops.convert_to_tensor([[3.0, 4.0]]))[0]]
+    [0.849, 1.131]
     """
 
     def __init__(self, epsilon=1e-6, **kwargs):

@@ -175,7 +175,10 @@ class BytePairTokenizer(keras.layers.Layer):
                 )
         self._ids = ids
         self._token_table = self._table(self.vocabulary, range(len(self.vocabulary)))
-        self._merge_table = self._table(self.merges, range(len(self.merges)))
+        # A table needs a key: without merges, one that no pair can match.
+        self._merge_table = self._table(
+            self.merges or [""], range(len(self.merges)) or [_NO_MERGE]
+        )
         table = bytes_to_unicode()
         self._byte_table = tf.lookup.StaticHashTable(
             tf.lookup.KeyValueTensorInitializer(
