@@ -24,7 +24,8 @@ class RMSNormalization(keras.layers.Layer):
 
     Example:
     >>> layer = RMSNormalization()
-    >>> [round(float(v), 3) for v in layer(keras.ops.convert_to_tensor([[3.0, 4.0]]))[0]]
+    >>> output = layer(keras.ops.convert_to_tensor([[3.0, 4.0]]))
+    >>> [round(float(value), 3) for value in output[0]]
     [0.849, 1.131]
     """
 
