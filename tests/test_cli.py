@@ -303,3 +303,57 @@ def test_run_folders_and_exports_on_a_tensorflow_filesystem(tmp_path):
     last = python(code, tmp_path)
     assert last == "ram://runs/nano/model.keras [2, 4] GPT"
     assert not (tmp_path / "ram:").exists()
+
+
+def test_generate_continues_text_with_a_hugging_face_gpt2_folder(tmp_path):
+    folder = FIXTURES / "hf_tiny_gpt2_bpe"
+    reference = np.load(folder / "reference.npz")
+    expected = python(
+        "from lmzoo.data import BytePairTokenizer\n"
+        f"tokenizer = BytePairTokenizer.from_huggingface({str(folder)!r})\n"
+        f"print(repr(tokenizer.decode({reference['generated_ids'][0].tolist()})))",
+        tmp_path,
+    )
+    result = lmzoo(
+        "generate",
+        "--model",
+        str(folder),
+        "--prompt",
+        "Hello",
+        "--strategy",
+        "greedy",
+        "--max-new-tokens",
+        "12",
+        cwd=tmp_path,
+    )
+    assert repr(result.stdout[:-1]) == expected
+
+
+def test_chat_streams_replies_and_keeps_the_conversation(tmp_path):
+    from tests.interop.test_gguf import write_tiny_gguf
+
+    write_tiny_gguf(tmp_path / "tiny.gguf")
+    expected = python(
+        "import json\n"
+        "from lmzoo.models import Llama\n"
+        "model = Llama.from_gguf('tiny.gguf')\n"
+        "messages, replies = [{'role': 'system', 'content': 'S'}], []\n"
+        "for line in ('a', 'b'):\n"
+        "    messages.append({'role': 'user', 'content': line})\n"
+        "    replies.append(model.chat(messages, max_new_tokens=6))\n"
+        "    messages.append({'role': 'assistant', 'content': replies[-1]})\n"
+        "print(json.dumps(replies))",
+        tmp_path,
+    )
+    result = subprocess.run(
+        [LMZOO, "chat", "--model", "tiny.gguf", "--system", "S"]
+        + ["--max-new-tokens", "6"],
+        input="a\n\nb\n",
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    replies = json.loads(expected)
+    assert all(replies) and replies[0] != replies[1]
+    assert result.stdout == "".join(reply + "\n" for reply in replies)

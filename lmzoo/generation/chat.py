@@ -72,4 +72,7 @@ class ChatMixin:
             if on_text is not None and not text.endswith("\ufffd"):
                 on_text(text[len(shown) :])
                 shown = text
-        return tokenizer.decode(reply)
+        text = tokenizer.decode(reply)
+        if on_text is not None and text != shown:
+            on_text(text[len(shown) :])
+        return text

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from lmzoo.generation import prepare_prompts
-from lmzoo.models import GPT, LSTMLanguageModel
+from lmzoo.models import GPT, Llama, LSTMLanguageModel
 from tests.conftest import FIXTURES
 from tests.generation.reference import generate_ids, token_log_probabilities
 
@@ -20,7 +20,19 @@ def _lstm():
     return LSTMLanguageModel(VOCABULARY, embedding_dim=16, hidden_dim=16)
 
 
-MODELS = {"gpt": _gpt, "lstm": _lstm}
+def _llama():
+    return Llama(
+        VOCABULARY,
+        max_sequence_length=64,
+        num_layers=2,
+        num_heads=4,
+        num_key_value_heads=2,
+        hidden_dim=16,
+    )
+
+
+MODELS = {"gpt": _gpt, "lstm": _lstm, "llama": _llama}
+DECODERS = {"gpt": _gpt, "llama": _llama}
 PROMPTS = [[3, 4, 5, 6, 7], [8, 9], [10, 11, 12, 13, 14, 15, 16], [17]]
 
 
@@ -57,8 +69,9 @@ def test_prepare_prompts_right_aligns():
         prepare_prompts([[1, 2]], [[0, 0]])
 
 
-def test_top_k_one_and_beam_width_one_equal_greedy():
-    model = _gpt()
+@pytest.mark.parametrize("kind", sorted(DECODERS))
+def test_top_k_one_and_beam_width_one_equal_greedy(kind):
+    model = DECODERS[kind]()
     greedy = model.generate(PROMPTS, max_new_tokens=10)["token_ids"]
     top_one = model.generate(
         PROMPTS, max_new_tokens=10, strategy="sample", top_k=1, seed=5
@@ -80,8 +93,9 @@ def test_beam_search_scores_at_least_greedy(kind):
     assert beam["scores"][0] == pytest.approx(beam_score, abs=1e-3)
 
 
-def test_same_seed_same_samples_different_seed_different():
-    model = _gpt()
+@pytest.mark.parametrize("kind", sorted(DECODERS))
+def test_same_seed_same_samples_different_seed_different(kind):
+    model = DECODERS[kind]()
     sample = lambda seed: model.generate(  # noqa: E731
         PROMPTS, max_new_tokens=20, strategy="sample", temperature=1.5, seed=seed
     )["token_ids"]
@@ -89,8 +103,9 @@ def test_same_seed_same_samples_different_seed_different():
     assert not np.array_equal(sample(1), sample(2))
 
 
-def test_top_p_keeps_only_the_nucleus():
-    model = _gpt()
+@pytest.mark.parametrize("kind", sorted(DECODERS))
+def test_top_p_keeps_only_the_nucleus(kind):
+    model = DECODERS[kind]()
     greedy = model.generate(PROMPTS, max_new_tokens=10)["token_ids"]
     tiny_nucleus = model.generate(
         PROMPTS, max_new_tokens=10, strategy="sample", top_p=1e-6, seed=3

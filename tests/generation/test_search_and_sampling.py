@@ -8,7 +8,7 @@ import pytest
 import tensorflow as tf
 
 from lmzoo.generation import Generator, SamplerConfig, filter_logits, next_tokens
-from lmzoo.models import GPT, LSTMLanguageModel
+from lmzoo.models import GPT, Llama, LSTMLanguageModel
 from tests.generation.reference import log_softmax, reference_beam
 
 VOCABULARY = 30
@@ -117,8 +117,16 @@ def test_top_p_samples_the_renormalised_nucleus(top_p, kept):
     assert (filtered[0] > -1e8).sum() == kept
 
 
+def _peaky_llama():
+    model = Llama(VOCABULARY, num_layers=1, num_heads=2, hidden_dim=16)
+    model(np.zeros((1, 1), "int32"))
+    embeddings = model.backbone.token_embedding.embeddings
+    embeddings.assign(embeddings * 60.0)
+    return model
+
+
 @pytest.mark.parametrize(
-    "make", [_peaky_gpt, lambda: LSTMLanguageModel(VOCABULARY, 16, 16)]
+    "make", [_peaky_gpt, _peaky_llama, lambda: LSTMLanguageModel(VOCABULARY, 16, 16)]
 )
 @pytest.mark.parametrize("strategy", ["greedy", "beam"])
 def test_a_padded_batch_continues_each_row_as_it_would_alone(make, strategy):

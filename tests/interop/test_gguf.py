@@ -50,9 +50,16 @@ def _gguf_name(name):
     }[name]
 
 
+CHAT_TEMPLATE = (
+    "{% for m in messages %}<|end|>{{ m['role'] }}:{{ m['content'] }}{% endfor %}"
+    "<|end|>assistant:"
+)
+
+
 def write_tiny_gguf(path, architecture="llama", quantized=False):
-    """hf_tiny_llama as llama.cpp would write it; with `quantized`, each matrix in
-    one of `TYPES` in turn. Returns the dequantized matrices by GGUF name."""
+    """hf_tiny_llama as llama.cpp would write it, with a byte vocabulary and a chat
+    template; with `quantized`, each matrix in one of `TYPES` in turn. Returns the
+    dequantized matrices by GGUF name."""
     config = json.loads((FOLDER / "config.json").read_text())
     writer = GGUFWriter(str(path), architecture)
     writer.add_block_count(config["num_hidden_layers"])
@@ -70,6 +77,7 @@ def write_tiny_gguf(path, architecture="llama", quantized=False):
     writer.add_token_types([1] * 100 + [3])
     writer.add_token_merges([])
     writer.add_eos_token_id(100)
+    writer.add_chat_template(CHAT_TEMPLATE)
     written = {}
     for index, (name, value) in enumerate(
         sorted(load_file(FOLDER / "model.safetensors").items())
