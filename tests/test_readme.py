@@ -65,13 +65,16 @@ def test_readme_python_blocks_run_as_written(tmp_path):
     sessions = python_sessions()
     assert len(sessions) >= 4
     outputs = [run_python(code, tmp_path).stdout for code in sessions]
-    pairs = zip(sessions, outputs, strict=True)
+    pairs = list(zip(sessions, outputs, strict=True))
     bert = next(out for code, out in pairs if "SentenceEncoder" in code)
     shape, cosine = bert.splitlines()[0].split(") ")
     assert shape == "(2, 384" and 0.5 < float(cosine) < 1.0
     assert bert.splitlines()[1] == "(1, 2)"
     assert (tmp_path / "gpt-mini.keras").is_file()
     assert (tmp_path / "saved_models" / "gpt-mini" / "1" / "saved_model.pb").is_file()
+    chat = next(out for code, out in pairs if "from_gguf" in code)
+    assert chat.splitlines()[0] == "The capital of France is Paris."
+    assert chat.splitlines()[1].startswith("Once upon a time")
 
 
 def test_readme_commands_run_as_written(tmp_path):

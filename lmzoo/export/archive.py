@@ -4,6 +4,7 @@ import contextlib
 import logging
 import pathlib
 
+import keras
 import tensorflow as tf
 
 from lmzoo.atomic import atomic_path, join
@@ -100,6 +101,33 @@ def version_folder(directory, version=None, overwrite=False):
             "(overwrite=True, lmzoo export --overwrite)."
         )
     return target
+
+
+def new_archive(*resources):
+    """An empty `keras.export.ExportArchive` tracking the layers that hold tables.
+
+    The model is not tracked: its variables are saved once, through the
+    endpoints that use them. Tracking it as well stores every weight twice,
+    once per Python wrapper of the same buffer (keras-team/keras#23553).
+
+    Args:
+        *resources: layers with lookup tables (tokenizers, preprocessors);
+            `None` entries are skipped.
+
+    Returns:
+        The archive.
+
+    Example:
+    >>> from lmzoo.data import CharTokenizer
+    >>> archive = new_archive(CharTokenizer(["a", "b"]), None)
+    >>> isinstance(archive, keras.export.ExportArchive)
+    True
+    """
+    archive = keras.export.ExportArchive()
+    for resource in resources:
+        if resource is not None:
+            archive.track(resource)
+    return archive
 
 
 def write(archive, model, target):

@@ -1,9 +1,8 @@
 """SavedModel export of a language model: logits, tokenization and generation."""
 
-import keras
 import tensorflow as tf
 
-from lmzoo.export.archive import check_signatures, version_folder, write
+from lmzoo.export.archive import check_signatures, new_archive, version_folder, write
 from lmzoo.generation.serving import text_generation
 
 GENERATE_SIGNATURE = [
@@ -123,8 +122,7 @@ def export_language_model(
     if not model.built:
         model(tf.zeros((1, 1), tf.int32))
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
+    archive = new_archive(tokenizer)
     max_length = getattr(model, "max_sequence_length", None)
     # A stateful LSTM serves each request from a zero state, at any batch size.
     forward = getattr(model, "logits_from_zero_state", model)
@@ -146,7 +144,6 @@ def export_language_model(
         ),
     }
     if tokenizer is not None:
-        archive.track(tokenizer)
         endpoints |= {
             "generate": (text_generation(model, tokenizer), GENERATE_SIGNATURE),
             "tokenize": (

@@ -1,10 +1,9 @@
 """SavedModel export of BERT tasks that take strings: embed, classify, tag."""
 
-import keras
 import tensorflow as tf
 
 from lmzoo.data.tokenizers.word_packing import pack_text_words
-from lmzoo.export.archive import version_folder, write
+from lmzoo.export.archive import new_archive, version_folder, write
 
 TEXT_SIGNATURES = {
     "SentenceEncoder": "embed",
@@ -124,9 +123,7 @@ def export_text_encoder(model, directory, version=None, overwrite=False):
         )
     target = version_folder(directory, version, overwrite)
     model(_packed(preprocessor, tf.constant(["[CLS]"])))
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.track(preprocessor)
+    archive = new_archive(preprocessor)
     name, endpoint = _endpoint(model, preprocessor)
     archive.add_endpoint(
         name, endpoint, [tf.TensorSpec([None], tf.string, name="text")]

@@ -1,9 +1,8 @@
 """SavedModel export of a translator: source strings in, translations out."""
 
-import keras
 import tensorflow as tf
 
-from lmzoo.export.archive import version_folder, write
+from lmzoo.export.archive import new_archive, version_folder, write
 from lmzoo.generation.serving import text_translation
 
 
@@ -48,9 +47,7 @@ def export_translator(
     """
     translate = text_translation(model, num_beams, length_penalty)
     target = version_folder(directory, version, overwrite)
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.track(model.preprocessor)
+    archive = new_archive(model.preprocessor)
     archive.add_endpoint(
         "translate", translate, [tf.TensorSpec([None], tf.string, name="text")]
     )

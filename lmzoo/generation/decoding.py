@@ -13,19 +13,23 @@ A model takes part by implementing two methods:
   `token_ids` (`[B, T]`) placed at positions `cache_update_index ...`, and the
   updated cache. Beam search reorders every tensor of the cache by beam.
 
-The loop feeds position `i - 1` and writes position `i`, from `i = 1`, so the
-prompt runs through the same step body as generation (rows whose prompt is
-longer than `i` keep their prompt token). One step body means one copy of the
-model in the XLA program, which halves compile time against a separate
-prefill. Prompts are left-aligned (real tokens first) and padded to a
-bucket of 16 tokens, so
+The loop feeds position `i - 1` and writes position `i`; rows whose prompt
+is longer than `i` keep their prompt token. A model whose cache is indexed
+by position (attention; `prefills_prompt = True`) first runs the padded
+prompts through `decode_step` in one pass, and the loop starts at the
+shortest prompt's end: positions past a row's prompt hold padding's keys
+until the loop overwrites them, and the causal mask hides them until then.
+A recurrent model (whose state would take in the padding) runs its prompt
+through the loop from `i = 1`, one token per step, as does a served model
+(whose prompt width is not known when XLA compiles). Prompts are
+left-aligned (real tokens first) and padded to a bucket of 16 tokens, so
 every prompt length in a bucket reuses one compiled program.
 """
 
 import numpy as np
 import tensorflow as tf
 
-from lmzoo.generation.prompts import bucketed_length, prepare_prompts
+from lmzoo.generation.prompts import BUCKET, bucketed_length, prepare_prompts
 from lmzoo.generation.samplers import next_tokens, suppress_tokens
 from lmzoo.layers.masks import MASKED_LOGIT
 
@@ -59,8 +63,24 @@ def _shape(tensor):
     ]
 
 
+def _start(model, token_ids, lengths, cache, prefill_length):
+    """The loop's first index and cache: after one pass over the prompts, or 1."""
+    if not prefill_length:
+        return tf.constant(1), cache
+    _, cache = model.decode_step(token_ids[:, :prefill_length], cache, 0)
+    return tf.reduce_min(lengths), cache
+
+
 def sampling_loop(
-    model, token_ids, lengths, seed, choose, max_new_tokens, stop_token_ids, encoder
+    model,
+    token_ids,
+    lengths,
+    seed,
+    choose,
+    max_new_tokens,
+    stop_token_ids,
+    encoder,
+    prefill_length=None,
 ):
     """Greedy or random decoding as one `tf.while_loop` (call it inside a tf.function).
 
@@ -78,6 +98,9 @@ def sampling_loop(
         stop_token_ids: tuple of ints.
         encoder: dict of `init_cache` keyword arguments (`encoder_outputs`,
             `encoder_padding_mask`); empty for a decoder-only model.
+        prefill_length: optional int, at least the longest prompt: run
+            positions `0 .. prefill_length - 1` through the model in one
+            pass first (only for a cache indexed by position).
 
     Returns:
         `(token_ids [B, L], lengths [B])`: each row holds its prompt and its
@@ -86,6 +109,7 @@ def sampling_loop(
     batch, total = _shape(token_ids)
     limits = lengths + max_new_tokens
     cache = model.init_cache(batch, total, **encoder)
+    start, cache = _start(model, token_ids, lengths, cache, prefill_length)
 
     def body(index, ids, cache, done, final_lengths):
         current = tf.gather(ids, [index - 1], axis=1)  # (B, 1)
@@ -106,14 +130,21 @@ def sampling_loop(
     _, ids, _, _, final_lengths = tf.while_loop(
         cond,
         body,
-        (tf.constant(1), token_ids, cache, tf.zeros([batch], tf.bool), lengths),
+        (start, token_ids, cache, tf.zeros([batch], tf.bool), lengths),
         maximum_iterations=total,
     )
     return ids, final_lengths
 
 
 def beam_search_loop(
-    model, token_ids, lengths, config, max_new_tokens, stop_token_ids, encoder
+    model,
+    token_ids,
+    lengths,
+    config,
+    max_new_tokens,
+    stop_token_ids,
+    encoder,
+    prefill_length=None,
 ):
     """Beam search as one `tf.while_loop` (call it inside a tf.function).
 
@@ -132,6 +163,8 @@ def beam_search_loop(
             The cache is made once per prompt (an encoder-decoder projects
             its source into cross-attention keys and values once) and each
             of its rows is then repeated `num_beams` times.
+        prefill_length: optional int, as in `sampling_loop`; the prompts run
+            once per row, before the beams are made.
 
     Returns:
         `(token_ids [B, L], lengths [B], scores [B])`, scores being the summed
@@ -146,9 +179,14 @@ def beam_search_loop(
     scores = tf.tile(
         tf.constant([0.0] + [MASKED_LOGIT] * (width - 1))[None], [batch, 1]
     )
-    cache = tf.nest.map_structure(
-        lambda t: tf.repeat(t, width, axis=0), model.init_cache(batch, total, **encoder)
+    start, cache = _start(
+        model,
+        token_ids,
+        lengths,
+        model.init_cache(batch, total, **encoder),
+        prefill_length,
     )
+    cache = tf.nest.map_structure(lambda t: tf.repeat(t, width, axis=0), cache)
     base = tf.range(batch)[:, None] * width
 
     def body(index, ids, cache, done, final_lengths, scores):
@@ -193,7 +231,7 @@ def beam_search_loop(
     _, ids, _, _, final_lengths, scores = tf.while_loop(
         cond,
         body,
-        (tf.constant(1), ids, cache, tf.zeros([flat], tf.bool), row_lengths, scores),
+        (start, ids, cache, tf.zeros([flat], tf.bool), row_lengths, scores),
         maximum_iterations=total,
     )
     generated = tf.cast(
@@ -230,20 +268,28 @@ class Generator:
         self.trace_count = 0
         self._programs = {}
 
-    def _program(self, key, config, max_new_tokens, stop_token_ids):
+    def _program(self, key, config, max_new_tokens, stop_token_ids, prefill_length):
         if key not in self._programs:
 
             def decode(token_ids, lengths, seed, encoder):
                 self.trace_count += 1
                 arguments = (config, max_new_tokens, stop_token_ids, encoder)
                 if config.strategy == "beam":
-                    return beam_search_loop(self.model, token_ids, lengths, *arguments)
+                    return beam_search_loop(
+                        self.model, token_ids, lengths, *arguments, prefill_length
+                    )
 
                 def choose(logits, step_seed):
                     return next_tokens(logits, config, step_seed)
 
                 ids, final_lengths = sampling_loop(
-                    self.model, token_ids, lengths, seed, choose, *arguments[1:]
+                    self.model,
+                    token_ids,
+                    lengths,
+                    seed,
+                    choose,
+                    *arguments[1:],
+                    prefill_length,
                 )
                 return ids, final_lengths, tf.zeros_like(lengths, tf.float32)
 
@@ -307,8 +353,14 @@ class Generator:
                     f"{name} has {value.shape[0]} rows for {len(padded)} prompts."
                 )
         shapes = tuple((name, tuple(value.shape)) for name, value in encoder.items())
+        prefill_length = None
+        if getattr(self.model, "prefills_prompt", False):
+            prefill_length = min(-(-int(lengths.max()) // BUCKET) * BUCKET, total)
         key = (padded.shape, shapes, config, max_new_tokens, stop_token_ids)
-        program = self._program(key, config, max_new_tokens, stop_token_ids)
+        key += (prefill_length,)
+        program = self._program(
+            key, config, max_new_tokens, stop_token_ids, prefill_length
+        )
         if seed is None:
             seed = np.random.default_rng().integers(2**31 - 1)
         ids, final_lengths, scores = program(

@@ -212,7 +212,8 @@ class GPT(GenerationMixin, Task):
         `[B, T, vocabulary_size]` float32 logits.
 
     `prefers_jit_compile` is True: `lmzoo.training.default_jit_compile` then
-    compiles its training step with XLA.
+    compiles its training step with XLA. `prefills_prompt` is True: its cache
+    is indexed by position, so generation runs the prompts in one pass.
 
     Example:
     >>> model = GPT(vocabulary_size=65, num_layers=2, hidden_dim=32, num_heads=4)
@@ -221,6 +222,7 @@ class GPT(GenerationMixin, Task):
     """
 
     prefers_jit_compile = True
+    prefills_prompt = True
 
     def __init__(
         self,

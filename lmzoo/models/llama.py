@@ -243,6 +243,9 @@ class Llama(ChatMixin, GenerationMixin, Task):
     Returns:
         `[B, T, vocabulary_size]` float32 logits.
 
+    As `GPT`, it prefers XLA for training (`prefers_jit_compile`) and runs
+    prompts in one pass when generating (`prefills_prompt`).
+
     Example:
     >>> model = Llama(vocabulary_size=65, num_layers=2, hidden_dim=32,
     ...               num_heads=4, num_key_value_heads=2)
@@ -251,6 +254,7 @@ class Llama(ChatMixin, GenerationMixin, Task):
     """
 
     prefers_jit_compile = True
+    prefills_prompt = True
 
     def __init__(
         self,

@@ -62,3 +62,20 @@ def test_a_chat_prompt_through_the_saved_model_equals_model_generate(tmp_path):
     assert not answer["lmzoo_loaded"]
     assert answer["generated"] == expected
     np.testing.assert_array_equal(answer["token_ids"], tokenizer.encode(prompt))
+
+
+def test_every_weight_is_saved_once(tmp_path):
+    import tensorflow as tf
+
+    model = Llama(
+        50, num_layers=1, hidden_dim=16, num_heads=2, tie_word_embeddings=False
+    )
+    model(np.ones((1, 3), np.int32))
+    path = save(model, tmp_path / "llama" / "1")
+    reader = tf.train.load_checkpoint(str(path / "variables" / "variables"))
+    stored = sum(
+        int(np.prod(shape))
+        for name, shape in reader.get_variable_to_shape_map().items()
+        if name != "_CHECKPOINTABLE_OBJECT_GRAPH"
+    )
+    assert stored == model.count_params()
