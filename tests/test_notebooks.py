@@ -44,6 +44,16 @@ EXPECTED = {
         {"LMZOO_NOTEBOOK_STEPS": "10"},
         ["inputs['prompt']", "classify: [b'", "lmzoo imported: False"],
     ),
+    "08_chat_with_smollm2.ipynb": (
+        {"LMZOO_NOTEBOOK_NEW_TOKENS": "8"},
+        [
+            "30 blocks, width 576",
+            "The capital of France is Paris.",
+            "' Paris' 0.7",
+            "lmzoo imported: False",
+            "same as model.generate: True",
+        ],
+    ),
 }
 
 
