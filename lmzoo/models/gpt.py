@@ -3,13 +3,11 @@
 import keras
 from keras import ops
 
-from lmzoo.data.preprocessors import CausalLMPreprocessor
 from lmzoo.data.tokenizers.byte_pair import BytePairTokenizer
-from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.interop import huggingface
 from lmzoo.layers import TokenAndPositionEmbedding, TransformerDecoderBlock
+from lmzoo.models.decoder_task import DecoderTask
 from lmzoo.models.inputs import check_positive_int, unpack_inputs
-from lmzoo.models.task import Task, backbone_from, refuse_encoder_outputs
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -185,7 +183,7 @@ class GPTBackbone(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class GPT(GenerationMixin, Task):
+class GPT(DecoderTask):
     """GPT causal language model: a `GPTBackbone` and an LM head tied to its embedding.
 
     Build it from a backbone, or from the backbone's arguments. Tying the LM
@@ -211,18 +209,14 @@ class GPT(GenerationMixin, Task):
     Returns:
         `[B, T, vocabulary_size]` float32 logits.
 
-    `prefers_jit_compile` is True: `lmzoo.training.default_jit_compile` then
-    compiles its training step with XLA. `prefills_prompt` is True: its cache
-    is indexed by position, so generation runs the prompts in one pass.
+    Training prefers XLA and generation runs prompts in one pass
+    (`DecoderTask`).
 
     Example:
     >>> model = GPT(vocabulary_size=65, num_layers=2, hidden_dim=32, num_heads=4)
     >>> model(keras.ops.ones((2, 16), "int32")).shape
     TensorShape([2, 16, 65])
     """
-
-    prefers_jit_compile = True
-    prefills_prompt = True
 
     def __init__(
         self,
@@ -236,10 +230,15 @@ class GPT(GenerationMixin, Task):
     ):
         if vocabulary_size is not None:
             backbone_arguments["vocabulary_size"] = vocabulary_size
-        backbone = backbone_from(GPTBackbone, backbone, backbone_arguments)
-        if tokenizer is not None and preprocessor is None:
-            preprocessor = CausalLMPreprocessor(tokenizer, backbone.max_sequence_length)
-        super().__init__(backbone, preprocessor, name=name, trainable=trainable)
+        super().__init__(
+            GPTBackbone,
+            backbone,
+            preprocessor,
+            tokenizer,
+            backbone_arguments,
+            name=name,
+            trainable=trainable,
+        )
 
     @classmethod
     def from_huggingface(cls, path, tokenizer=None, **kwargs):
@@ -275,56 +274,13 @@ class GPT(GenerationMixin, Task):
         huggingface.assign(huggingface.gpt2_targets(model.backbone), tensors, "gpt2")
         return model
 
-    @property
-    def vocabulary_size(self):
-        """Number of token ids (the backbone's)."""
-        return self.backbone.vocabulary_size
-
-    @property
-    def max_sequence_length(self):
-        """Longest input (the backbone's)."""
-        return self.backbone.max_sequence_length
-
-    def call(self, inputs, training=None):
-        hidden = self.backbone(inputs, training=training)
-        return self.backbone.embedding.attend(hidden)  # (B, T, V)
-
-    def init_cache(
-        self,
-        batch_size,
-        max_length=None,
-        encoder_outputs=None,
-        encoder_padding_mask=None,
-    ):
-        """The generation hook: an empty key/value cache (see `GPTBackbone`).
+    def logits_from(self, hidden):
+        """The LM head: the token embedding, tied.
 
         Args:
-            batch_size: int.
-            max_length: int. Positions the cache holds. Defaults to
-                `max_sequence_length`.
-            encoder_outputs: must be `None` (GPT has no encoder).
-            encoder_padding_mask: must be `None`.
+            hidden: `[B, T, hidden_dim]` hidden states.
 
         Returns:
-            The backbone's cache.
+            `[B, T, vocabulary_size]` float32 logits.
         """
-        refuse_encoder_outputs(encoder_outputs, encoder_padding_mask)
-        if max_length is None:
-            max_length = self.max_sequence_length
-        return self.backbone.init_cache(batch_size, max_length)
-
-    def decode_step(self, token_ids, cache, cache_update_index):
-        """The generation hook: logits for new tokens, and the updated cache.
-
-        Args:
-            token_ids: `[B, T]` ints at positions `cache_update_index ...`.
-            cache: the cache from `init_cache` or a previous step.
-            cache_update_index: int or scalar tensor.
-
-        Returns:
-            `(logits [B, T, V] float32, updated cache)`.
-        """
-        hidden, cache = self.backbone.call_with_cache(
-            token_ids, cache, cache_update_index
-        )
-        return self.backbone.embedding.attend(hidden), cache
+        return self.backbone.embedding.attend(hidden)

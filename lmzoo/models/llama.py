@@ -3,16 +3,14 @@
 import keras
 from keras import ops
 
-from lmzoo.data.preprocessors import CausalLMPreprocessor
 from lmzoo.data.tokenizers.byte_pair import BytePairTokenizer
 from lmzoo.generation.chat import ChatMixin
-from lmzoo.generation.mixin import GenerationMixin
 from lmzoo.interop import gguf, huggingface
 from lmzoo.layers.heads import tied_logits
 from lmzoo.layers.llama_block import LlamaDecoderBlock
 from lmzoo.layers.normalization import RMSNormalization
+from lmzoo.models.decoder_task import DecoderTask
 from lmzoo.models.inputs import check_positive_int, unpack_inputs
-from lmzoo.models.task import Task, backbone_from, refuse_encoder_outputs
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
@@ -215,7 +213,7 @@ class LlamaBackbone(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="lmzoo")
-class Llama(ChatMixin, GenerationMixin, Task):
+class Llama(ChatMixin, DecoderTask):
     """A Llama-family causal language model: a `LlamaBackbone` and its LM head.
 
     Load a real one with `from_huggingface` (Llama, Mistral, Qwen2 folders)
@@ -243,8 +241,8 @@ class Llama(ChatMixin, GenerationMixin, Task):
     Returns:
         `[B, T, vocabulary_size]` float32 logits.
 
-    As `GPT`, it prefers XLA for training (`prefers_jit_compile`) and runs
-    prompts in one pass when generating (`prefills_prompt`).
+    As `GPT`, training prefers XLA and generation runs prompts in one pass
+    (`DecoderTask`).
 
     Example:
     >>> model = Llama(vocabulary_size=65, num_layers=2, hidden_dim=32,
@@ -252,9 +250,6 @@ class Llama(ChatMixin, GenerationMixin, Task):
     >>> model(keras.ops.ones((2, 16), "int32")).shape
     TensorShape([2, 16, 65])
     """
-
-    prefers_jit_compile = True
-    prefills_prompt = True
 
     def __init__(
         self,
@@ -271,19 +266,24 @@ class Llama(ChatMixin, GenerationMixin, Task):
     ):
         if vocabulary_size is not None:
             backbone_arguments["vocabulary_size"] = vocabulary_size
-        backbone = backbone_from(LlamaBackbone, backbone, backbone_arguments)
-        if tokenizer is not None and preprocessor is None:
-            preprocessor = CausalLMPreprocessor(tokenizer, backbone.max_sequence_length)
-        super().__init__(backbone, preprocessor, name=name, trainable=trainable)
+        super().__init__(
+            LlamaBackbone,
+            backbone,
+            preprocessor,
+            tokenizer,
+            backbone_arguments,
+            name=name,
+            trainable=trainable,
+        )
         self.tie_word_embeddings = tie_word_embeddings
         self.chat_template = chat_template
         self.end_token_ids = tuple(int(token) for token in end_token_ids)
         self.lm_head = None
         if not tie_word_embeddings:
             self.lm_head = keras.layers.Dense(
-                backbone.vocabulary_size,
+                self.backbone.vocabulary_size,
                 use_bias=False,
-                dtype=backbone.dtype_policy,
+                dtype=self.backbone.dtype_policy,
                 name="lm_head",
             )
 
@@ -370,67 +370,23 @@ class Llama(ChatMixin, GenerationMixin, Task):
         )
         return model
 
-    @property
-    def vocabulary_size(self):
-        """Number of token ids (the backbone's)."""
-        return self.backbone.vocabulary_size
-
-    @property
-    def max_sequence_length(self):
-        """Longest input (the backbone's)."""
-        return self.backbone.max_sequence_length
-
     def build(self, input_shape=None):
         if self.lm_head is not None and not self.lm_head.built:
             self.lm_head.build((None, self.backbone.hidden_dim))
         super().build(input_shape)
 
-    def _logits(self, hidden):
+    def logits_from(self, hidden):
+        """The LM head: the token embedding when tied, else `lm_head`.
+
+        Args:
+            hidden: `[B, T, hidden_dim]` hidden states.
+
+        Returns:
+            `[B, T, vocabulary_size]` float32 logits.
+        """
         if self.lm_head is None:
             return tied_logits(hidden, self.backbone.token_embedding.embeddings)
         return ops.cast(self.lm_head(hidden), "float32")
-
-    def call(self, inputs, training=None):
-        return self._logits(self.backbone(inputs, training=training))
-
-    def init_cache(
-        self,
-        batch_size,
-        max_length=None,
-        encoder_outputs=None,
-        encoder_padding_mask=None,
-    ):
-        """The generation hook: an empty key/value cache (see `LlamaBackbone`).
-
-        Args:
-            batch_size: int.
-            max_length: int. Defaults to `max_sequence_length`.
-            encoder_outputs: must be `None`.
-            encoder_padding_mask: must be `None`.
-
-        Returns:
-            The backbone's cache.
-        """
-        refuse_encoder_outputs(encoder_outputs, encoder_padding_mask)
-        if max_length is None:
-            max_length = self.max_sequence_length
-        return self.backbone.init_cache(batch_size, max_length)
-
-    def decode_step(self, token_ids, cache, cache_update_index):
-        """The generation hook: logits for new tokens, and the updated cache.
-
-        Args:
-            token_ids: `[B, T]` ints at positions `cache_update_index ...`.
-            cache: the cache from `init_cache` or a previous step.
-            cache_update_index: int or scalar tensor.
-
-        Returns:
-            `(logits [B, T, V] float32, updated cache)`.
-        """
-        hidden, cache = self.backbone.call_with_cache(
-            token_ids, cache, cache_update_index
-        )
-        return self._logits(hidden), cache
 
     def get_config(self):
         return super().get_config() | {
