@@ -29,7 +29,7 @@ every prompt length in a bucket reuses one compiled program.
 import numpy as np
 import tensorflow as tf
 
-from lmzoo.generation.prompts import BUCKET, bucketed_length, prepare_prompts
+from lmzoo.generation.prompts import bucketed_length, padded_width, prepare_prompts
 from lmzoo.generation.samplers import next_tokens, suppress_tokens
 from lmzoo.layers.masks import MASKED_LOGIT
 
@@ -355,7 +355,7 @@ class Generator:
         shapes = tuple((name, tuple(value.shape)) for name, value in encoder.items())
         prefill_length = None
         if getattr(self.model, "prefills_prompt", False):
-            prefill_length = min(-(-int(lengths.max()) // BUCKET) * BUCKET, total)
+            prefill_length = min(padded_width(int(lengths.max())), total)
         key = (padded.shape, shapes, config, max_new_tokens, stop_token_ids)
         key += (prefill_length,)
         program = self._program(

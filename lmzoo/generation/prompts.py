@@ -5,6 +5,23 @@ import numpy as np
 BUCKET = 16
 
 
+def padded_width(length, multiple=BUCKET):
+    """`length` rounded up to a multiple (`BUCKET` by default).
+
+    Args:
+        length: int or integer tensor.
+        multiple: int. Defaults to `BUCKET`.
+
+    Returns:
+        The rounded length, of `length`'s type.
+
+    Example:
+    >>> padded_width(1), padded_width(16), padded_width(17)
+    (16, 16, 32)
+    """
+    return -(-length // multiple) * multiple
+
+
 def bucketed_length(longest_prompt, max_new_tokens, max_length):
     """The total length of a decoding program: the prompt bucket plus new tokens.
 
@@ -23,7 +40,7 @@ def bucketed_length(longest_prompt, max_new_tokens, max_length):
     >>> bucketed_length(5, 10, None), bucketed_length(17, 10, None)
     (26, 42)
     """
-    total = -(-longest_prompt // BUCKET) * BUCKET + max_new_tokens
+    total = padded_width(longest_prompt) + max_new_tokens
     if max_length is None or total <= max_length:
         return total
     if longest_prompt + max_new_tokens > max_length:

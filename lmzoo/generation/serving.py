@@ -10,7 +10,7 @@ detokenization, all in the graph. They choose what `model.generate` and
 import tensorflow as tf
 
 from lmzoo.generation.decoding import beam_search_loop, sampling_loop
-from lmzoo.generation.prompts import BUCKET
+from lmzoo.generation.prompts import padded_width
 from lmzoo.generation.samplers import SamplerConfig, next_tokens, sample_or_argmax
 
 
@@ -28,7 +28,7 @@ def _checked_total(lengths, max_new_tokens, max_length):
             max_new_tokens, message="max_new_tokens must be >= 1"
         ),
     ]
-    total = -(-longest // BUCKET) * BUCKET + max_new_tokens
+    total = padded_width(longest) + max_new_tokens
     if max_length:
         checks.append(
             tf.debugging.assert_less_equal(

@@ -10,7 +10,7 @@ Both programs are compiled once per cache length and reused across turns.
 import numpy as np
 import tensorflow as tf
 
-from lmzoo.generation.prompts import BUCKET
+from lmzoo.generation.prompts import padded_width
 from lmzoo.generation.samplers import next_tokens
 
 CACHE_BUCKET = 256
@@ -91,8 +91,8 @@ class TokenStream:
                 f"A prompt of {length} tokens plus max_new_tokens={max_new_tokens} "
                 f"exceeds the model's max_sequence_length={limit}."
             )
-        width = -(-length // BUCKET) * BUCKET
-        total = -(-(width + max_new_tokens) // CACHE_BUCKET) * CACHE_BUCKET
+        width = padded_width(length)
+        total = padded_width(width + max_new_tokens, CACHE_BUCKET)
         if limit:
             total = min(total, max(limit, width))
         prompt_program, step = self._compiled(total, config)

@@ -10,8 +10,6 @@ import pathlib
 
 import numpy as np
 
-from lmzoo.interop.huggingface import rope_scaling_factor
-
 QUANTIZATION_TYPES = (
     "F32",
     "F16",
@@ -171,7 +169,6 @@ def _config(reader, path):
         if scaling_type == "none"
         else {"type": scaling_type, "factor": key("rope.scaling.factor", 1.0)}
     )
-    rope_scaling_factor(scaling)
     heads = key("attention.head_count")
     tokens = _value(reader, "tokenizer.ggml.tokens") or []
     return {

@@ -57,10 +57,14 @@ def test_linear_scaling_divides_the_positions():
 
 
 def test_rms_norm_matches_numpy_and_keeps_float32_statistics():
-    x = np.random.default_rng(1).normal(size=(2, 3, 8)).astype("float32") * 300
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 3, 8)).astype("float32") * 300
+    small = rng.normal(size=(2, 3, 8)).astype("float32") * 3e-3  # epsilon counts
     layer = RMSNormalization(epsilon=1e-5)
+    for values in (x, small):
+        expected = values / np.sqrt((values**2).mean(-1, keepdims=True) + 1e-5)
+        np.testing.assert_allclose(layer(values), expected, rtol=1e-5)
     expected = x / np.sqrt((x**2).mean(-1, keepdims=True) + 1e-5)
-    np.testing.assert_allclose(layer(x), expected, rtol=1e-5)
     mixed = RMSNormalization(epsilon=1e-5, dtype="mixed_float16")
     np.testing.assert_allclose(
         np.asarray(mixed(x), np.float32), expected, rtol=2e-3, atol=2e-3
